@@ -1,0 +1,76 @@
+import Actors
+import Foundation
+import HummingbirdBcrypt
+import Logging
+import NIOPosix
+import Pipelines
+import PostgresNIO
+@_spi(TenantAuth) import Store
+
+/// Implements the generated `APIProtocol`: one method per operation of `openapi/openapi.yaml`,
+/// grouped by resource in `APIService+*.swift`.
+struct APIService: APIProtocol {
+    let config: AppConfig
+    let db: PostgresClient
+    let redis: RedisClient
+    let storage: any ObjectStore
+    let tokens: AccessTokens
+    let limiter: LoginRateLimiter
+    let logger: Logger
+    /// Verified against when an email is unknown, so that failure takes as long as success.
+    let dummyHash: String
+
+    var users: UserRepository { UserRepository(logger: logger) }
+    var orgs: OrganizationRepository { OrganizationRepository(logger: logger) }
+    var memberships: MembershipRepository { MembershipRepository(logger: logger) }
+    var refreshTokens: RefreshTokenRepository { RefreshTokenRepository(logger: logger) }
+    var audit: AuditLog { AuditLog(logger: logger) }
+    var request: RequestState { RequestState.current }
+
+    /// bcrypt is CPU-bound: it runs on the thread pool, not the cooperative executor.
+    func passwordMatches(_ password: String, hash: String) async throws -> Bool {
+        try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
+    }
+
+    func hashPassword(_ password: String) async throws -> String {
+        let cost = config.bcryptCost
+        return try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: cost) }
+    }
+}
+
+/// A campaign caller whose membership was confirmed against the database for this request.
+struct MemberCaller: Sendable {
+    let userId: UUID
+    let scope: OrgScope
+    let role: Role
+    var actorId: String { userId.uuidString.lowercased() }
+}
+
+extension APIService {
+    /// Requires a campaign token of a live member holding one of `roles` (the current role from
+    /// the database, not the token's, so demotions and removals apply at once).
+    func requireMember(_ roles: Set<Role> = Set(Role.allCases)) async throws -> MemberCaller {
+        switch request.caller {
+        case .anonymous: throw APIError.unauthenticated("missing bearer token")
+        case .invalid(let reason): throw APIError.unauthenticated(reason)
+        case .staff: throw APIError.forbidden("staff tokens are not accepted on campaign routes")
+        case .member(let userId, let orgId):
+            let scope = OrgScope(orgId: orgId)
+            guard let role = try await memberships.role(of: userId, in: scope, on: db) else {
+                throw APIError.unauthenticated("the token's membership no longer exists")
+            }
+            guard roles.contains(role) else { throw APIError.forbidden("the \(role.rawValue) role may not do this") }
+            return MemberCaller(userId: userId, scope: scope, role: role)
+        }
+    }
+
+    /// Requires a staff token; returns the staff email.
+    func requireStaff() throws -> String {
+        switch request.caller {
+        case .anonymous: throw APIError.unauthenticated("missing bearer token")
+        case .invalid(let reason): throw APIError.unauthenticated(reason)
+        case .member: throw APIError.forbidden("internal routes accept only staff tokens")
+        case .staff(let email): return email
+        }
+    }
+}

@@ -1,0 +1,120 @@
+import Configuration
+import Foundation
+import Logging
+
+/// A configuration value that cannot be used: names the variable and what it expects.
+public struct ConfigError: Error, CustomStringConvertible {
+    public let variable: String
+    public let expected: String
+    public var description: String { "\(variable): \(expected)" }
+}
+
+/// A platform staff account from `FIELDWORK_STAFF`.
+public struct StaffAccount: Sendable {
+    public let email: String
+    public let passwordHash: String
+}
+
+/// Everything the process reads from its environment, validated at start.
+public struct AppConfig: Sendable {
+    public enum Environment: String, Sendable { case development, production }
+
+    public var databaseURL: String
+    public var redisURL: String
+    public var storageURL: String
+    public var host: String
+    public var port: Int
+    public var jwtSecret: String
+    public var accessTokenTTL: Duration
+    public var refreshTokenTTL: Duration
+    public var logLevel: Logger.Level
+    public var maxUploadBytes: Int
+    /// Limit for JSON request bodies (every route that is not an upload).
+    public var maxJSONBodyBytes: Int
+    public var staff: [StaffAccount]
+    public var environment: Environment
+    /// Failures per email or client IP within `loginRateWindow` before sign-in answers 429.
+    public var loginMaxFailures: Int
+    public var loginRateWindow: Duration
+    /// Prefix of every Redis key this process writes (tests give each application its own).
+    public var redisKeyPrefix: String
+    /// bcrypt cost for new password hashes.
+    public var bcryptCost: UInt8
+
+    /// Reads and validates the environment. Throws `ConfigError` naming the first bad variable.
+    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AppConfig {
+        let reader = ConfigReader(provider: EnvironmentVariablesProvider(environmentVariables: environment))
+        func string(_ key: ConfigKey, _ name: String) -> String? {
+            guard let value = reader.string(forKey: key, isSecret: name.contains("SECRET")), !value.isEmpty else { return nil }
+            return value
+        }
+        func integer(_ key: ConfigKey, _ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
+            guard let text = string(key, name) else { return value }
+            guard let number = Int(text), range.contains(number) else {
+                throw ConfigError(variable: name, expected: "a whole number in \(range.lowerBound)...\(range.upperBound), got \"\(text)\"")
+            }
+            return number
+        }
+
+        let envText = string("fieldwork.env", "FIELDWORK_ENV") ?? "development"
+        guard let env = Environment(rawValue: envText) else {
+            throw ConfigError(variable: "FIELDWORK_ENV", expected: "development or production, got \"\(envText)\"")
+        }
+        guard let databaseURL = string("database.url", "DATABASE_URL") else {
+            throw ConfigError(variable: "DATABASE_URL", expected: "a postgres://user@host:port/database URL (ops/stack env prints one)")
+        }
+        guard let redisURL = string("redis.url", "REDIS_URL") else {
+            throw ConfigError(variable: "REDIS_URL", expected: "a redis://host:port/db URL (ops/stack env prints one)")
+        }
+        let storageURL = string("storage.url", "STORAGE_URL") ?? "file://.data/objects"
+        guard storageURL.hasPrefix("file://") else {
+            throw ConfigError(variable: "STORAGE_URL", expected: "file://<directory> (S3-compatible storage is not in this build yet)")
+        }
+        var secret = string("jwt.secret", "JWT_SECRET")
+        if secret == nil, let file = string("jwt.key.file", "JWT_KEY_FILE") {
+            guard let contents = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw ConfigError(variable: "JWT_KEY_FILE", expected: "a readable file holding the signing secret, got \"\(file)\"")
+            }
+            secret = contents.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        guard let jwtSecret = secret, jwtSecret.utf8.count >= 32 else {
+            throw ConfigError(variable: "JWT_SECRET", expected: "a secret of at least 32 bytes (or JWT_KEY_FILE naming a file with one)")
+        }
+        let levelText = string("log.level", "LOG_LEVEL") ?? "info"
+        guard let level = Logger.Level(rawValue: levelText.lowercased()) else {
+            throw ConfigError(variable: "LOG_LEVEL", expected: "trace, debug, info, notice, warning, error or critical, got \"\(levelText)\"")
+        }
+        return AppConfig(
+            databaseURL: databaseURL,
+            redisURL: redisURL,
+            storageURL: storageURL,
+            host: string("host", "HOST") ?? "127.0.0.1",
+            port: try integer("port", "PORT", default: 8080, range: 0...65535),
+            jwtSecret: jwtSecret,
+            accessTokenTTL: .seconds(try integer("access.token.ttl", "ACCESS_TOKEN_TTL", default: 900, range: 30...86_400)),
+            refreshTokenTTL: .seconds(
+                try integer("refresh.token.ttl", "REFRESH_TOKEN_TTL", default: 30 * 86_400, range: 60...365 * 86_400)),
+            logLevel: level,
+            maxUploadBytes: try integer("max.upload.bytes", "MAX_UPLOAD_BYTES", default: 2 << 30, range: 1024...(64 << 30)),
+            maxJSONBodyBytes: 1 << 20,
+            staff: try parseStaff(string("fieldwork.staff", "FIELDWORK_STAFF")),
+            environment: env,
+            loginMaxFailures: 10,
+            loginRateWindow: .seconds(15 * 60),
+            redisKeyPrefix: "fw:",
+            bcryptCost: 11
+        )
+    }
+
+    /// `email:bcrypt-hash,email:bcrypt-hash`.
+    static func parseStaff(_ text: String?) throws -> [StaffAccount] {
+        guard let text else { return [] }
+        return try text.split(separator: ",").map { entry in
+            let parts = entry.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, parts[0].contains("@"), parts[1].hasPrefix("$2") else {
+                throw ConfigError(variable: "FIELDWORK_STAFF", expected: "comma-separated email:bcrypt-hash entries (fieldwork hash-password makes a hash)")
+            }
+            return StaffAccount(email: parts[0].lowercased(), passwordHash: parts[1])
+        }
+    }
+}

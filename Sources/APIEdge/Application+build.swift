@@ -1,0 +1,80 @@
+import Actors
+import Foundation
+import HummingbirdBcrypt
+import Hummingbird
+import Logging
+import NIOPosix
+import OpenAPIHummingbird
+import OpenAPIRuntime
+import Pipelines
+import PostgresNIO
+import ServiceLifecycle
+import Store
+import Telemetry
+
+/// The clients one process shares: made once, run as services.
+public struct AppClients: Sendable {
+    public let db: PostgresClient
+    public let redis: RedisClient
+    public let storage: any ObjectStore
+
+    public init(config: AppConfig, logger: Logger) throws {
+        self.db = PostgresClient(configuration: try DatabaseSettings.configuration(url: config.databaseURL), backgroundLogger: logger)
+        self.redis = try RedisClient(url: config.redisURL)
+        self.storage = try makeObjectStore(url: config.storageURL)
+    }
+}
+
+/// Builds the API application: clients as services, migrations before the server starts
+/// (unless `migrate` is false), then the router.
+public func buildApplication(
+    config: AppConfig, logger: Logger, migrate: Bool = true, extraServices: [any Service] = []
+) async throws -> some ApplicationProtocol {
+    let clients = try AppClients(config: config, logger: logger)
+    let router = try await buildRouter(config: config, clients: clients, logger: logger)
+    var app = Application(
+        router: router,
+        configuration: .init(address: .hostname(config.host, port: config.port), serverName: "fieldwork"),
+        logger: logger
+    )
+    app.addServices(clients.db)
+    app.addServices(extraServices)
+    if migrate {
+        app.beforeServerStarts {
+            try await Migrator(client: clients.db, logger: logger).migrate()
+        }
+    }
+    return app
+}
+
+/// The router: metrics, then `RequestMiddleware` (request id, auth, errors, log line), then the
+/// operations generated from `openapi/openapi.yaml`.
+public func buildRouter(config: AppConfig, clients: AppClients, logger: Logger) async throws -> Router<AppRequestContext> {
+    Telemetry.bootstrapMetrics()
+    let tokens = await AccessTokens(secret: config.jwtSecret, ttl: config.accessTokenTTL)
+    let cost = config.bcryptCost
+    let dummyHash = try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash("fieldwork-timing-equaliser", cost: cost) }
+    let service = APIService(
+        config: config, db: clients.db, redis: clients.redis, storage: clients.storage, tokens: tokens,
+        limiter: LoginRateLimiter(
+            redis: clients.redis, prefix: config.redisKeyPrefix, maxFailures: config.loginMaxFailures, window: config.loginRateWindow),
+        logger: logger, dummyHash: dummyHash)
+    let router = Router(context: AppRequestContext.self)
+    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: RequestMiddleware(tokens: tokens, maxJSONBodyBytes: config.maxJSONBodyBytes, logger: logger))
+    try service.registerHandlers(on: router, configuration: .init(dateTranscoder: FlexibleISO8601()))
+    return router
+}
+
+/// Writes ISO-8601 UTC with `Z` and whole seconds; reads it with or without fractional seconds.
+struct FlexibleISO8601: DateTranscoder {
+    func encode(_ date: Date) throws -> String {
+        date.formatted(.iso8601)
+    }
+
+    func decode(_ string: String) throws -> Date {
+        if let date = try? Date(string, strategy: .iso8601) { return date }
+        if let date = try? Date(string, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
+        throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "expected an ISO-8601 date-time, got \"\(string)\""))
+    }
+}

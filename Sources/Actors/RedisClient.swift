@@ -1,0 +1,81 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOPosix
+
+/// A small pool of hiredis connections. Every blocking call runs on a `NIOThreadPool` thread,
+/// never on Swift's cooperative pool. A connection that errors is dropped; the next call dials
+/// again, so a restarted Redis is picked up without restarting the process.
+public final class RedisClient: Sendable {
+    public let host: String
+    public let port: Int
+    public let database: Int
+    let timeout: Duration
+    let maxIdle: Int
+    let threadPool: NIOThreadPool
+    private let idle = NIOLockedValueBox<[RedisConnection]>([])
+
+    /// Parses `redis://host:port/db`.
+    public convenience init(url: String, timeout: Duration = .seconds(2), maxIdle: Int = 8, threadPool: NIOThreadPool = .singleton) throws {
+        guard let components = URLComponents(string: url), components.scheme == "redis",
+            let host = components.host, !host.isEmpty
+        else { throw RedisError.badURL("expected redis://host[:port][/db]") }
+        let path = components.path.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+        guard let database = path.isEmpty ? 0 : Int(path), database >= 0 else {
+            throw RedisError.badURL("the path must be a database number, like /0")
+        }
+        self.init(host: host, port: components.port ?? 6379, database: database, timeout: timeout, maxIdle: maxIdle, threadPool: threadPool)
+    }
+
+    public init(host: String, port: Int, database: Int = 0, timeout: Duration = .seconds(2), maxIdle: Int = 8, threadPool: NIOThreadPool = .singleton) {
+        self.host = host
+        self.port = port
+        self.database = database
+        self.timeout = timeout
+        self.maxIdle = maxIdle
+        self.threadPool = threadPool
+    }
+
+    /// Runs one command, e.g. `["SET", "k", "v"]`.
+    @discardableResult
+    public func command(_ arguments: String...) async throws -> RedisValue {
+        try await command(arguments)
+    }
+
+    @discardableResult
+    public func command(_ arguments: [String]) async throws -> RedisValue {
+        try await withConnection { try $0.command(arguments) }
+    }
+
+    /// Sends commands in one round trip; each reply (or error reply) in order.
+    public func pipeline(_ commands: [[String]]) async throws -> [Result<RedisValue, RedisError>] {
+        try await withConnection { try $0.pipeline(commands) }
+    }
+
+    /// Evaluates a Lua script.
+    public func eval(_ script: String, keys: [String], arguments: [String]) async throws -> RedisValue {
+        try await command(["EVAL", script, String(keys.count)] + keys + arguments)
+    }
+
+    private func withConnection<T: Sendable>(_ body: @escaping @Sendable (RedisConnection) throws -> T) async throws -> T {
+        try await threadPool.runIfActive { [self] in
+            let connection = try idle.withLockedValue { $0.popLast() }
+                ?? RedisConnection(host: host, port: port, database: database, timeout: timeout)
+            do {
+                let result = try body(connection)
+                checkIn(connection)
+                return result
+            } catch let error as RedisError {
+                if case .reply = error { checkIn(connection) }
+                throw error
+            }
+        }
+    }
+
+    private func checkIn(_ connection: RedisConnection) {
+        guard !connection.isBroken else { return }
+        idle.withLockedValue { pool in
+            if pool.count < maxIdle { pool.append(connection) }
+        }
+    }
+}

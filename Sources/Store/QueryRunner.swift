@@ -1,0 +1,27 @@
+import Logging
+import PostgresNIO
+
+/// Something that runs a query: the pooled client, or one connection inside a transaction.
+/// Repository functions take one so that callers decide what commits together.
+public protocol QueryRunner: Sendable {
+    func run(_ query: PostgresQuery, logger: Logger) async throws -> PostgresRowSequence
+}
+
+extension PostgresClient: QueryRunner {
+    public func run(_ query: PostgresQuery, logger: Logger) async throws -> PostgresRowSequence {
+        try await self.query(query, logger: logger)
+    }
+}
+
+extension PostgresConnection: QueryRunner {
+    public func run(_ query: PostgresQuery, logger: Logger) async throws -> PostgresRowSequence {
+        try await self.query(query, logger: logger)
+    }
+}
+
+extension Error {
+    /// True when Postgres refused the statement for a unique-constraint clash (SQLSTATE 23505).
+    public var isUniqueViolation: Bool {
+        (self as? PSQLError)?.serverInfo?[.sqlState] == "23505"
+    }
+}

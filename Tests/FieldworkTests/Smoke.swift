@@ -1,0 +1,4 @@
+import Testing
+import HummingbirdTesting
+import CHiredis
+@Test func smoke() { #expect(Bool(true)) }
