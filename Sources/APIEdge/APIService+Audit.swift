@@ -7,7 +7,7 @@ extension APIService {
         let query = input.query
         let page = try Validate.page(limit: query.limit, cursor: query.cursor)
         for (field, value) in [("action", query.action), ("entityType", query.entityType), ("entityId", query.entityId), ("actorId", query.actorId)] {
-            if let value { _ = try Validate.length(value, 0...254, field) }
+            if let value { _ = try Validate.length(value, 0...200, field) }
         }
         let filter = AuditFilter(
             action: query.action, entityType: query.entityType, entityId: query.entityId, actorId: query.actorId?.lowercased(),

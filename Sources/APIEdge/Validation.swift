@@ -11,7 +11,7 @@ enum Validate {
     }
 
     static func email(_ value: String, _ field: String) throws -> String {
-        let trimmed = value.trimmingCharacters(in: .whitespaces).lowercased()
+        let trimmed = value.lowercased()
         let parts = trimmed.split(separator: "@", omittingEmptySubsequences: false)
         guard (3...254).contains(trimmed.count), parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
             !parts[1].hasPrefix("."), !parts[1].hasSuffix("."), !trimmed.contains(where: \.isWhitespace)

@@ -61,12 +61,15 @@ public struct Migrator: Sendable {
         }
         var applied: [String] = []
         for file in files where !done.contains(file.name) {
-            // The simple-query protocol runs a whole file; BEGIN/COMMIT make it one transaction.
-            let script = "BEGIN;\n\(file.sql)\n;INSERT INTO schema_migrations (version) VALUES ('\(file.name)');\nCOMMIT;"
             do {
-                _ = try await connection.simpleQuery(script).get()
+                _ = try await connection.query("BEGIN", logger: logger)
+                for statement in SQLScript.statements(file.sql) {
+                    _ = try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                _ = try await connection.query("INSERT INTO schema_migrations (version) VALUES (\(file.name))", logger: logger)
+                _ = try await connection.query("COMMIT", logger: logger)
             } catch {
-                _ = try? await connection.simpleQuery("ROLLBACK").get()
+                _ = try? await connection.query("ROLLBACK", logger: logger)
                 throw StoreError.migrationFailed(file: file.name, reason: String(reflecting: error))
             }
             logger.info("migration applied", metadata: ["migration": .string(file.name)])

@@ -53,8 +53,6 @@ public struct OrganizationRepository: Sendable {
 
     /// Newest first, keyset-paged.
     public func summaries(limit: Int, after cursor: PageCursor?, on db: some QueryRunner) async throws -> Page<Summary> {
-        let micros = cursor?.micros ?? Int64.max
-        let lastId = cursor?.id ?? UUID(uuidString: "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF")!
         let rows = try await db.run(
             """
             SELECT \(unescaped: Self.columns),
@@ -62,8 +60,8 @@ public struct OrganizationRepository: Sendable {
                    (SELECT max(a.at) FROM audit_logs a WHERE a.org_id = o.id),
                    (extract(epoch FROM o.created_at) * 1000000)::int8
             FROM organizations o
-            WHERE (o.created_at, o.id) < (timestamptz 'epoch' + \(micros) * interval '1 microsecond', \(lastId))
-               OR \(cursor == nil)
+            WHERE \(cursor == nil)
+               OR (o.created_at, o.id) < (timestamptz 'epoch' + \(cursor?.micros ?? 0) * interval '1 microsecond', \(cursor?.id ?? UUID()))
             ORDER BY o.created_at DESC, o.id DESC
             LIMIT \(limit + 1)
             """, logger: logger)

@@ -21,8 +21,8 @@ public struct RefreshTokenRepository: Sendable {
         case invalid
     }
 
-    static func hash(_ token: String) -> [UInt8] {
-        Array(SHA256.hash(data: Data(token.utf8)))
+    static func hash(_ token: String) -> Data {
+        Data(SHA256.hash(data: Data(token.utf8)))
     }
 
     static func newToken() -> String {
