@@ -37,6 +37,7 @@ struct RequestMiddleware: RouterMiddleware {
         return await LogContext.$current.withValue(logContext) {
             var response: Response
             do {
+                try Self.checkTokenKind(caller, path: request.uri.path)
                 let bounded = try await boundBody(request)
                 response = try await RequestState.$current.withValue(state) { try await next(bounded, context) }
             } catch {
@@ -54,6 +55,23 @@ struct RequestMiddleware: RouterMiddleware {
                     "duration_ms": .string(String(format: "%.2f", millis)),
                 ])
             return response
+        }
+    }
+
+    static let publicPaths: Set<String> = ["/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/internal/auth/login"]
+
+    /// Token kind before anything else, so a wrong or missing token is never answered with a
+    /// body-validation error: `/api/v1/internal/*` takes staff tokens only, every other
+    /// `/api/v1` route campaign tokens only. Roles are checked by the handlers.
+    static func checkTokenKind(_ caller: Caller, path: String) throws {
+        guard path.hasPrefix("/api/v1/"), !publicPaths.contains(path) else { return }
+        let internalRoute = path.hasPrefix("/api/v1/internal/")
+        switch caller {
+        case .anonymous: throw APIError.unauthenticated("missing bearer token")
+        case .invalid(let reason): throw APIError.unauthenticated(reason)
+        case .member where internalRoute: throw APIError.forbidden("internal routes accept only staff tokens")
+        case .staff where !internalRoute: throw APIError.forbidden("staff tokens are not accepted on campaign routes")
+        case .member, .staff: return
         }
     }
 

@@ -1,4 +1,0 @@
-import Testing
-import HummingbirdTesting
-import CHiredis
-@Test func smoke() { #expect(Bool(true)) }
