@@ -3,8 +3,9 @@ import Store
 
 /// Input checks the generated decoders do not make (lengths, patterns, ranges, ids).
 enum Validate {
+    /// Lengths count Unicode scalars, as JSON Schema's minLength/maxLength do (not grapheme clusters).
     static func length(_ value: String, _ range: ClosedRange<Int>, _ field: String) throws -> String {
-        guard range.contains(value.count) else {
+        guard range.contains(value.unicodeScalars.count) else {
             throw APIError.validation("\(field): length must be \(range.lowerBound)..\(range.upperBound)", details: [(field, "length must be \(range.lowerBound)..\(range.upperBound)")])
         }
         return value
@@ -13,7 +14,7 @@ enum Validate {
     static func email(_ value: String, _ field: String) throws -> String {
         let trimmed = value.lowercased()
         let parts = trimmed.split(separator: "@", omittingEmptySubsequences: false)
-        guard (3...254).contains(trimmed.count), parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
+        guard (3...254).contains(trimmed.unicodeScalars.count), parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
             !parts[1].hasPrefix("."), !parts[1].hasSuffix("."), !trimmed.contains(where: \.isWhitespace)
         else { throw APIError.validation("\(field): not an email address", details: [(field, "not an email address")]) }
         return trimmed
@@ -45,7 +46,7 @@ enum Validate {
     }
 
     static func password(_ value: String, _ field: String) throws -> String {
-        guard value.count >= 8, value.utf8.count <= 72 else {
+        guard value.unicodeScalars.count >= 8, value.utf8.count <= 72 else {
             throw APIError.validation("\(field): must be 8 characters to 72 bytes", details: [(field, "must be 8 characters to 72 bytes")])
         }
         return value
