@@ -5,8 +5,7 @@ import PostgresNIO
 extension APIService {
     func login(_ input: Operations.Login.Input) async throws -> Operations.Login.Output {
         guard case .json(let body) = input.body else { throw APIError.unsupportedMediaType("expected application/json") }
-        let email = try Validate.length(body.email, 3...254, "email").trimmingCharacters(in: .whitespaces).lowercased()
-        let password = try Validate.length(body.password, 1...1024, "password")
+        let (email, password) = try Validate.credentials(email: body.email, password: body.password)
         let wantedOrg = try body.orgId.map { try Validate.uuid($0, "orgId") }
         let ip = request.clientIP
         try await limiter.check(email: email, ip: ip)

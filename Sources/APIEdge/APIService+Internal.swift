@@ -4,8 +4,7 @@ import Foundation
 extension APIService {
     func staffLogin(_ input: Operations.StaffLogin.Input) async throws -> Operations.StaffLogin.Output {
         guard case .json(let body) = input.body else { throw APIError.unsupportedMediaType("expected application/json") }
-        let email = try Validate.length(body.email, 3...254, "email").trimmingCharacters(in: .whitespaces).lowercased()
-        let password = try Validate.length(body.password, 1...1024, "password")
+        let (email, password) = try Validate.credentials(email: body.email, password: body.password)
         try await limiter.check(email: email, ip: request.clientIP)
         let account = config.staff.first { $0.email == email }
         let matches = try await passwordMatches(password, hash: account?.passwordHash ?? dummyHash)

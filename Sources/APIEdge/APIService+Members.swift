@@ -80,13 +80,4 @@ extension APIService {
             throw APIError.unprocessable("the last admin of an organization cannot be demoted or removed")
         }
     }
-
-    /// Runs `body` in one transaction, rethrowing the body's own error (not the wrapper's).
-    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> sending T) async throws -> T {
-        do {
-            return try await db.withTransaction(logger: logger, body)
-        } catch let error as PostgresTransactionError {
-            throw error.closureError ?? error.beginError ?? error.commitError ?? error
-        }
-    }
 }

@@ -36,6 +36,15 @@ struct APIService: APIProtocol {
         let cost = config.bcryptCost
         return try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: cost) }
     }
+
+    /// Runs `body` in one transaction, rethrowing the body's own error (not the wrapper's).
+    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> sending T) async throws -> T {
+        do {
+            return try await db.withTransaction(logger: logger, body)
+        } catch let error as PostgresTransactionError {
+            throw error.closureError ?? error.beginError ?? error.commitError ?? error
+        }
+    }
 }
 
 /// A campaign caller whose membership was confirmed against the database for this request.
@@ -50,27 +59,17 @@ extension APIService {
     /// Requires a campaign token of a live member holding one of `roles` (the current role from
     /// the database, not the token's, so demotions and removals apply at once).
     func requireMember(_ roles: Set<Role> = Set(Role.allCases)) async throws -> MemberCaller {
-        switch request.caller {
-        case .anonymous: throw APIError.unauthenticated("missing bearer token")
-        case .invalid(let reason): throw APIError.unauthenticated(reason)
-        case .staff: throw APIError.forbidden("staff tokens are not accepted on campaign routes")
-        case .member(let userId, let orgId):
-            let scope = OrgScope(orgId: orgId)
-            guard let role = try await memberships.role(of: userId, in: scope, on: db) else {
-                throw APIError.unauthenticated("the token's membership no longer exists")
-            }
-            guard roles.contains(role) else { throw APIError.forbidden("the \(role.rawValue) role may not do this") }
-            return MemberCaller(userId: userId, scope: scope, role: role)
+        let (userId, orgId) = try request.caller.memberToken()
+        let scope = OrgScope(orgId: orgId)
+        guard let role = try await memberships.role(of: userId, in: scope, on: db) else {
+            throw APIError.unauthenticated("the token's membership no longer exists")
         }
+        guard roles.contains(role) else { throw APIError.forbidden("the \(role.rawValue) role may not do this") }
+        return MemberCaller(userId: userId, scope: scope, role: role)
     }
 
     /// Requires a staff token; returns the staff email.
     func requireStaff() throws -> String {
-        switch request.caller {
-        case .anonymous: throw APIError.unauthenticated("missing bearer token")
-        case .invalid(let reason): throw APIError.unauthenticated(reason)
-        case .member: throw APIError.forbidden("internal routes accept only staff tokens")
-        case .staff(let email): return email
-        }
+        try request.caller.staffToken()
     }
 }

@@ -20,6 +20,12 @@ enum Validate {
         return trimmed
     }
 
+    /// Sign-in input: the email trimmed and lower-cased, the password as given.
+    static func credentials(email: String, password: String) throws -> (email: String, password: String) {
+        let email = try length(email, 3...254, "email").trimmingCharacters(in: .whitespaces).lowercased()
+        return (email, try length(password, 1...1024, "password"))
+    }
+
     static func uuid(_ value: String, _ field: String) throws -> UUID {
         guard let id = UUID(uuidString: value) else {
             throw APIError.validation("\(field): not a UUID", details: [(field, "not a UUID")])
