@@ -4,7 +4,7 @@ cd "$root"
 export FIELDWORK_DATA=${FIELDWORK_DATA:-$root/.data}
 
 ensure_swift() {
-  command -v swift >/dev/null || [ -x /opt/swift/usr/bin/swift ] && export PATH=/opt/swift/usr/bin:$PATH
+  if ! command -v swift >/dev/null && [ -x /opt/swift/usr/bin/swift ]; then export PATH=/opt/swift/usr/bin:$PATH; fi
   command -v swift >/dev/null || { echo "swift 6 toolchain not found (expected on PATH or /opt/swift)" >&2; exit 1; }
 }
 

@@ -42,11 +42,13 @@ public struct MembershipRepository: Sendable {
         return out
     }
 
-    static let memberColumns = "u.id, u.email, u.name, u.created_at, m.role, m.created_at"
+    /// The member's columns, and last its `created_at` in microseconds for the page cursor.
+    static let memberColumns = "u.id, u.email, u.name, u.created_at, m.role, m.created_at, (extract(epoch FROM m.created_at) * 1000000)::int8"
 
-    static func decodeMember(_ row: PostgresRow) throws -> Member {
-        let (id, email, name, userCreated, role, created) = try row.decode((UUID, String, String, Date, String, Date).self)
-        return Member(user: User(id: id, email: email, name: name, createdAt: userCreated), role: Role(rawValue: role)!, createdAt: created)
+    static func decodeMember(_ row: PostgresRow) throws -> (member: Member, cursor: PageCursor) {
+        let (id, email, name, userCreated, role, created, micros) = try row.decode((UUID, String, String, Date, String, Date, Int64).self)
+        let member = Member(user: User(id: id, email: email, name: name, createdAt: userCreated), role: Role(rawValue: role)!, createdAt: created)
+        return (member, PageCursor(micros: micros, id: id))
     }
 
     public func member(_ userId: UUID, in scope: OrgScope, on db: some QueryRunner) async throws -> Member? {
@@ -55,7 +57,7 @@ public struct MembershipRepository: Sendable {
             SELECT \(unescaped: Self.memberColumns) FROM memberships m JOIN users u ON u.id = m.user_id
             WHERE m.org_id = \(scope.orgId) AND m.user_id = \(userId)
             """, logger: logger)
-        for try await row in rows { return try Self.decodeMember(row) }
+        for try await row in rows { return try Self.decodeMember(row).member }
         return nil
     }
 
@@ -63,7 +65,7 @@ public struct MembershipRepository: Sendable {
     public func list(in scope: OrgScope, limit: Int, after cursor: PageCursor?, on db: some QueryRunner) async throws -> Page<Member> {
         let rows = try await db.run(
             """
-            SELECT \(unescaped: Self.memberColumns), (extract(epoch FROM m.created_at) * 1000000)::int8
+            SELECT \(unescaped: Self.memberColumns)
             FROM memberships m JOIN users u ON u.id = m.user_id
             WHERE m.org_id = \(scope.orgId)
               AND ((m.created_at, m.user_id) > (timestamptz 'epoch' + \(cursor?.micros ?? 0) * interval '1 microsecond', \(cursor?.id ?? UUID(uuid: (0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0))))
@@ -72,11 +74,7 @@ public struct MembershipRepository: Sendable {
             LIMIT \(limit + 1)
             """, logger: logger)
         var out: [(Member, PageCursor)] = []
-        for try await row in rows {
-            let member = try Self.decodeMember(row)
-            let micros = try row.decode((UUID, String, String, Date, String, Date, Int64).self).6
-            out.append((member, PageCursor(micros: micros, id: member.user.id)))
-        }
+        for try await row in rows { out.append(try Self.decodeMember(row)) }
         return Page.from(rows: out, limit: limit)
     }
 
