@@ -57,6 +57,9 @@ let package = Package(
             name: "Actors",
             dependencies: [
                 "Telemetry", "Store", "CHiredis",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -65,7 +68,7 @@ let package = Package(
         ),
         .target(
             name: "Pipelines",
-            dependencies: ["Actors", "Store"],
+            dependencies: ["Actors", "Store", .product(name: "PostgresNIO", package: "postgres-nio")],
             swiftSettings: swiftSettings
         ),
         .target(

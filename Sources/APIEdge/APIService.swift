@@ -14,6 +14,7 @@ struct APIService: APIProtocol {
     let db: PostgresClient
     let redis: RedisClient
     let storage: any ObjectStore
+    let jobs: JobSystem
     let tokens: AccessTokens
     let limiter: LoginRateLimiter
     let logger: Logger

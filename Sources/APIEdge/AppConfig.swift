@@ -1,3 +1,4 @@
+import Actors
 import Configuration
 import Foundation
 import Logging
@@ -40,6 +41,19 @@ public struct AppConfig: Sendable {
     public var redisKeyPrefix: String
     /// bcrypt cost for new password hashes.
     public var bcryptCost: UInt8
+    /// Directory of `*.yaml` pipeline files.
+    public var pipelinesDirectory: String
+    /// Jobs of one pipeline a worker process runs at once (pipeline caps also apply).
+    public var workerConcurrency: Int
+    /// How long running jobs may take to finish after SIGTERM before their leases are handed back.
+    public var shutdownGrace: Duration
+    /// Promotion of due jobs and the lease sweeper run this often.
+    public var maintenanceInterval: Duration
+    /// The reconciler (ledger → Redis) runs this often; a job must have been queued `reconcileGrace` first.
+    public var reconcileInterval: Duration
+    public var reconcileGrace: Duration
+    /// How often the scheduler looks at the clock.
+    public var schedulerTick: Duration
 
     /// Reads and validates the environment. Throws `ConfigError` naming the first bad variable.
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AppConfig {
@@ -101,9 +115,28 @@ public struct AppConfig: Sendable {
             environment: env,
             loginMaxFailures: 10,
             loginRateWindow: .seconds(15 * 60),
-            redisKeyPrefix: "fw:",
-            bcryptCost: 11
+            redisKeyPrefix: string("redis.key.prefix", "REDIS_KEY_PREFIX") ?? "fw:",
+            bcryptCost: 11,
+            pipelinesDirectory: string("pipelines.dir", "PIPELINES_DIR") ?? "pipelines",
+            workerConcurrency: try integer("worker.concurrency", "WORKER_CONCURRENCY", default: 32, range: 1...4096),
+            shutdownGrace: .seconds(try integer("shutdown.grace", "SHUTDOWN_GRACE", default: 25, range: 0...3600)),
+            maintenanceInterval: .milliseconds(try integer("maintenance.interval.ms", "MAINTENANCE_INTERVAL_MS", default: 1000, range: 50...60_000)),
+            reconcileInterval: .milliseconds(try integer("reconcile.interval.ms", "RECONCILE_INTERVAL_MS", default: 10_000, range: 100...3_600_000)),
+            reconcileGrace: .milliseconds(try integer("reconcile.grace.ms", "RECONCILE_GRACE_MS", default: 5000, range: 0...3_600_000)),
+            schedulerTick: .milliseconds(try integer("scheduler.tick.ms", "SCHEDULER_TICK_MS", default: 1000, range: 50...60_000))
         )
+    }
+
+    /// The pipelines of `pipelinesDirectory`, validated (the error names the file and key).
+    public func loadCatalog() throws -> PipelineCatalog {
+        try PipelineCatalog.load(directory: pipelinesDirectory)
+    }
+
+    /// Worker settings from this configuration.
+    public var workerSettings: WorkerSettings {
+        WorkerSettings(
+            concurrency: workerConcurrency, shutdownGrace: shutdownGrace, maintenanceInterval: maintenanceInterval,
+            reconcileInterval: reconcileInterval, reconcileGrace: reconcileGrace)
     }
 
     /// `email:bcrypt-hash,email:bcrypt-hash`.

@@ -17,20 +17,43 @@ public struct AppClients: Sendable {
     public let db: PostgresClient
     public let redis: RedisClient
     public let storage: any ObjectStore
+    public let jobs: JobSystem
 
     public init(config: AppConfig, logger: Logger) throws {
         self.db = PostgresClient(configuration: try DatabaseSettings.configuration(url: config.databaseURL), backgroundLogger: logger)
         self.redis = try RedisClient(url: config.redisURL)
         self.storage = try makeObjectStore(url: config.storageURL)
+        self.jobs = JobSystem(
+            db: db, queue: JobQueue(redis: redis, prefix: config.redisKeyPrefix), catalog: try config.loadCatalog(), logger: logger)
     }
+
+    /// The supervisor of a worker process, with every handler this build has.
+    public func makeWorker(config: AppConfig, logger: Logger) throws -> WorkerService {
+        WorkerService(supervisor: try Supervisor(settings: config.workerSettings, jobs: jobs, handlers: PipelineHandlers.all(), logger: logger))
+    }
+
+    public func makeScheduler(config: AppConfig, logger: Logger) throws -> SchedulerService {
+        SchedulerService(scheduler: try Scheduler(jobs: jobs, databaseURL: config.databaseURL, tick: config.schedulerTick, logger: logger))
+    }
+}
+
+/// Which background roles run beside the API in this process.
+public struct ProcessRoles: OptionSet, Sendable {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+    public static let worker = ProcessRoles(rawValue: 1)
+    public static let scheduler = ProcessRoles(rawValue: 2)
 }
 
 /// Builds the API application: clients as services, migrations before the server starts
 /// (unless `migrate` is false), then the router.
 public func buildApplication(
-    config: AppConfig, logger: Logger, migrate: Bool = true, extraServices: [any Service] = []
+    config: AppConfig, logger: Logger, migrate: Bool = true, roles: ProcessRoles = []
 ) async throws -> some ApplicationProtocol {
     let clients = try AppClients(config: config, logger: logger)
+    var extraServices: [any Service] = []
+    if roles.contains(.worker) { extraServices.append(try clients.makeWorker(config: config, logger: logger)) }
+    if roles.contains(.scheduler) { extraServices.append(try clients.makeScheduler(config: config, logger: logger)) }
     let router = try await buildRouter(config: config, clients: clients, logger: logger)
     var app = Application(
         router: router,
@@ -55,7 +78,7 @@ public func buildRouter(config: AppConfig, clients: AppClients, logger: Logger) 
     let cost = config.bcryptCost
     let dummyHash = try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash("fieldwork-timing-equaliser", cost: cost) }
     let service = APIService(
-        config: config, db: clients.db, redis: clients.redis, storage: clients.storage, tokens: tokens,
+        config: config, db: clients.db, redis: clients.redis, storage: clients.storage, jobs: clients.jobs, tokens: tokens,
         limiter: LoginRateLimiter(
             redis: clients.redis, prefix: config.redisKeyPrefix, maxFailures: config.loginMaxFailures, window: config.loginRateWindow),
         logger: logger, dummyHash: dummyHash)

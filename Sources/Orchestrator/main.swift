@@ -24,6 +24,7 @@ struct Fieldwork: AsyncParsableCommand {
 func loadConfig() -> (AppConfig, Logger) {
     do {
         let config = try AppConfig.fromEnvironment()
+        _ = try config.loadCatalog()
         Telemetry.bootstrap(level: config.logLevel)
         return (config, Logger(label: "fieldwork"))
     } catch {
@@ -54,32 +55,31 @@ struct All: AsyncParsableCommand {
 
     func run() async throws {
         let (config, logger) = loadConfig()
-        let app = try await buildApplication(
-            config: config, logger: logger, migrate: !options.noMigrate,
-            extraServices: [ProcessRoleService(role: "worker", logger: logger), ProcessRoleService(role: "scheduler", logger: logger)])
+        let app = try await buildApplication(config: config, logger: logger, migrate: !options.noMigrate, roles: [.worker, .scheduler])
         try await app.runService()
     }
 }
 
-/// Runs one background role until SIGTERM or SIGINT.
-func runRole(_ role: String) async throws {
+/// Runs one background role until SIGTERM or SIGINT (the database client stops last).
+func runRole(_ role: ProcessRoles) async throws {
     let (config, logger) = loadConfig()
-    let db = PostgresClient(configuration: try DatabaseSettings.configuration(url: config.databaseURL), backgroundLogger: logger)
+    let clients = try AppClients(config: config, logger: logger)
+    let service: any Service = role == .worker ? try clients.makeWorker(config: config, logger: logger) : try clients.makeScheduler(config: config, logger: logger)
     let group = ServiceGroup(
         configuration: .init(
-            services: [.init(service: db), .init(service: ProcessRoleService(role: role, logger: logger))],
+            services: [.init(service: clients.db), .init(service: service)],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
     try await group.run()
 }
 
 struct Work: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run job workers.")
-    func run() async throws { try await runRole("worker") }
+    static let configuration = CommandConfiguration(abstract: "Run job workers (the supervisor, its tenant pipelines and the maintenance loops).")
+    func run() async throws { try await runRole(.worker) }
 }
 
 struct Schedule: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the scheduler.")
-    func run() async throws { try await runRole("scheduler") }
+    static let configuration = CommandConfiguration(abstract: "Run the scheduler (one leader at a time across processes).")
+    func run() async throws { try await runRole(.scheduler) }
 }
 
 /// Runs `body` with a started Postgres client, then shuts the client down.

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOSSL
 import PostgresNIO
 
 /// Errors of the store that callers map to the API's envelope.
@@ -39,5 +40,20 @@ public enum DatabaseSettings {
         configuration.options.minimumConnections = 1
         configuration.options.connectionIdleTimeout = .seconds(60)
         return configuration
+    }
+
+    /// Settings for one dedicated connection (the scheduler's leader lock lives on one).
+    public static func connectionConfiguration(url string: String) throws -> PostgresConnection.Configuration {
+        let pooled = try configuration(url: string)
+        guard let url = URLComponents(string: string) else { throw StoreError.badDatabaseURL("unparsable URL") }
+        let tls: PostgresConnection.Configuration.TLS
+        switch url.queryItems?.first(where: { $0.name == "sslmode" })?.value ?? "disable" {
+        case "prefer": tls = .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        case "require": tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        default: tls = .disable
+        }
+        return PostgresConnection.Configuration(
+            host: pooled.host ?? "127.0.0.1", port: pooled.port ?? 5432, username: pooled.username, password: pooled.password,
+            database: pooled.database, tls: tls)
     }
 }

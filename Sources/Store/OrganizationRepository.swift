@@ -38,6 +38,15 @@ public struct OrganizationRepository: Sendable {
         return nil
     }
 
+    /// Which of `ids` are organizations.
+    public func existing(_ ids: [UUID], on db: some QueryRunner) async throws -> Set<UUID> {
+        var found: Set<UUID> = []
+        for try await id in try await db.run("SELECT id FROM organizations WHERE id = ANY(\(ids))", logger: logger).decode(UUID.self) {
+            found.insert(id)
+        }
+        return found
+    }
+
     public func find(slug: String, on db: some QueryRunner) async throws -> Organization? {
         let rows = try await db.run("SELECT \(unescaped: Self.columns) FROM organizations o WHERE o.slug = \(slug)", logger: logger)
         for try await row in rows { return try Self.decode(row) }

@@ -1,0 +1,394 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Store
+
+/// The job ledger in Postgres: every state change of a job is one statement here. Functions
+/// that belong in a caller's transaction take a `QueryRunner` (a client or an open connection).
+public struct JobLedger: Sendable {
+    public let logger: Logger
+
+    public init(logger: Logger) {
+        self.logger = logger
+    }
+
+    static let unfinishedSQL = "('scheduled', 'queued', 'running', 'retrying')"
+    static let jobColumns = "id, org_id, pipeline, state, priority, run_at"
+
+    static func decodeEnqueued(_ row: PostgresRow, inserted: Bool = true) throws -> EnqueuedJob {
+        let (id, orgId, pipeline, state, priority, runAt) = try row.decode((UUID, UUID?, String, String, Int, Date).self)
+        guard let jobState = JobState(rawValue: state) else { throw StoreError.unexpected("job state \(state)") }
+        return EnqueuedJob(id: id, orgId: orgId, pipeline: pipeline, state: jobState, priority: priority, runAt: runAt, inserted: inserted)
+    }
+
+    // MARK: Enqueue
+
+    /// Inserts `specs` in one statement on `runner` (pass the connection of an open transaction
+    /// so that the jobs commit or roll back with the caller's rows). A spec whose `uniqueKey`
+    /// matches an unfinished job of its pipeline yields that job (`inserted == false`).
+    /// Results are in the order of `specs`.
+    public func enqueue(_ specs: [JobSpec], catalog: PipelineCatalog, on runner: some QueryRunner) async throws -> [EnqueuedJob] {
+        guard !specs.isEmpty else { return [] }
+        var results = [EnqueuedJob?](repeating: nil, count: specs.count)
+        var pending = Array(specs.indices)
+        for _ in 0..<5 where !pending.isEmpty {
+            var ids: [UUID] = [], orgs: [String] = [], pipelines: [String] = [], args: [String] = []
+            var priorities: [Int] = [], maxAttempts: [Int] = [], runAts: [Double] = [], keys: [String] = [], requests: [String] = []
+            var indexById: [UUID: Int] = [:]
+            for index in pending {
+                let spec = specs[index]
+                guard let config = catalog[spec.pipeline] else { throw JobSpecError.unknownPipeline(spec.pipeline) }
+                let id = UUID()
+                indexById[id] = index
+                ids.append(id)
+                orgs.append(spec.orgId?.uuidString ?? "")
+                pipelines.append(spec.pipeline)
+                args.append(spec.argsJSON)
+                priorities.append(spec.priority ?? config.priority)
+                maxAttempts.append(spec.maxAttempts ?? config.maxAttempts)
+                runAts.append(spec.runAt?.timeIntervalSince1970 ?? 0)
+                keys.append(spec.uniqueKey ?? "")
+                requests.append(spec.requestId ?? "")
+            }
+            let rows = try await runner.run(
+                """
+                INSERT INTO jobs (id, org_id, pipeline, args, state, priority, max_attempts, run_at, unique_key, request_id)
+                SELECT t.id, NULLIF(t.org, '')::uuid, t.pipeline, t.args::jsonb,
+                       CASE WHEN t.run_at > 0 AND to_timestamp(t.run_at) > now() THEN 'scheduled' ELSE 'queued' END,
+                       t.priority, t.max_attempts,
+                       CASE WHEN t.run_at > 0 AND to_timestamp(t.run_at) > now() THEN to_timestamp(t.run_at) ELSE now() END,
+                       NULLIF(t.unique_key, ''), NULLIF(t.request_id, '')
+                FROM unnest(\(ids)::uuid[], \(orgs)::text[], \(pipelines)::text[], \(args)::text[], \(priorities)::int8[],
+                            \(maxAttempts)::int8[], \(runAts)::float8[], \(keys)::text[], \(requests)::text[])
+                     WITH ORDINALITY AS t(id, org, pipeline, args, priority, max_attempts, run_at, unique_key, request_id, ord)
+                ORDER BY t.ord
+                ON CONFLICT (pipeline, unique_key) WHERE unique_key IS NOT NULL AND state IN \(unescaped: Self.unfinishedSQL) DO NOTHING
+                RETURNING \(unescaped: Self.jobColumns)
+                """, logger: logger)
+            for try await row in rows {
+                let job = try Self.decodeEnqueued(row)
+                if let index = indexById[job.id] { results[index] = job }
+            }
+            pending = pending.filter { results[$0] == nil }
+            guard !pending.isEmpty else { break }
+            // Each remaining spec lost to an unfinished job with its unique key: return that job.
+            let wanted = pending.map { (specs[$0].pipeline, specs[$0].uniqueKey ?? "") }
+            let existing = try await runner.run(
+                """
+                SELECT \(unescaped: Self.jobColumns), unique_key FROM jobs
+                WHERE (pipeline, unique_key) IN (SELECT * FROM unnest(\(wanted.map(\.0))::text[], \(wanted.map(\.1))::text[]))
+                  AND state IN \(unescaped: Self.unfinishedSQL)
+                """, logger: logger)
+            var byKey: [String: EnqueuedJob] = [:]
+            for try await row in existing {
+                let job = try Self.decodeEnqueued(row, inserted: false)
+                let key = try row.decode((UUID, UUID?, String, String, Int, Date, String).self).6
+                byKey["\(job.pipeline)\u{0}\(key)"] = job
+            }
+            for index in pending {
+                results[index] = byKey["\(specs[index].pipeline)\u{0}\(specs[index].uniqueKey ?? "")"]
+            }
+            // A job that finished between the two statements frees its key: insert again.
+            pending = pending.filter { results[$0] == nil }
+        }
+        guard pending.isEmpty else { throw StoreError.unexpected("unique-key enqueue did not settle after 5 rounds") }
+        return results.map { $0! }
+    }
+
+    // MARK: Worker side
+
+    /// Claims jobs a worker popped from the transport: each `queued` one becomes `running` with
+    /// the given lease token and a new attempt row. Ids no longer queued are skipped.
+    public func claim(_ ids: [(UUID, UUID)], worker: String, lease: Duration, on runner: some QueryRunner) async throws -> [ClaimedJob] {
+        guard !ids.isEmpty else { return [] }
+        let rows = try await runner.run(
+            """
+            WITH input AS (SELECT * FROM unnest(\(ids.map(\.0))::uuid[], \(ids.map(\.1))::uuid[]) AS t(id, token)),
+            j AS (
+                UPDATE jobs SET state = 'running', attempt = jobs.attempt + 1, lease_owner = \(worker), lease_token = input.token,
+                       lease_expires_at = now() + \(lease.milliseconds) * interval '1 millisecond',
+                       started_at = COALESCE(jobs.started_at, now()), cancel_requested = false, updated_at = now()
+                FROM input WHERE jobs.id = input.id AND jobs.state = 'queued'
+                RETURNING jobs.id, jobs.org_id, jobs.pipeline, jobs.args::text, jobs.attempt, jobs.returned_attempts,
+                          jobs.max_attempts, jobs.priority, jobs.request_id, jobs.lease_token
+            ),
+            a AS (INSERT INTO job_attempts (job_id, attempt, worker_id, lease_token) SELECT id, attempt, \(worker), lease_token FROM j)
+            SELECT * FROM j
+            """, logger: logger)
+        var claimed: [ClaimedJob] = []
+        for try await row in rows {
+            let (id, orgId, pipeline, args, attempt, returned, maxAttempts, priority, requestId, token) = try row.decode(
+                (UUID, UUID?, String, String, Int, Int, Int, Int, String?, UUID).self)
+            claimed.append(
+                ClaimedJob(
+                    id: id, orgId: orgId, pipeline: pipeline, argsJSON: args, attempt: attempt, returnedAttempts: returned,
+                    maxAttempts: maxAttempts, priority: priority, requestId: requestId, leaseToken: token))
+        }
+        return claimed
+    }
+
+    /// Extends the leases this worker still holds. Returns, for each job whose token still
+    /// matches, whether staff asked for it to be cancelled; a job missing from the answer has lost its lease.
+    public func heartbeat(_ leases: [(id: UUID, token: UUID, lease: Duration)], on runner: some QueryRunner) async throws -> [UUID: Bool] {
+        guard !leases.isEmpty else { return [:] }
+        let rows = try await runner.run(
+            """
+            UPDATE jobs SET lease_expires_at = now() + t.ms * interval '1 millisecond', updated_at = now()
+            FROM unnest(\(leases.map(\.id))::uuid[], \(leases.map(\.token))::uuid[], \(leases.map { Int($0.lease.milliseconds) })::int8[]) AS t(id, token, ms)
+            WHERE jobs.id = t.id AND jobs.lease_token = t.token AND jobs.state = 'running'
+            RETURNING jobs.id, jobs.cancel_requested
+            """, logger: logger)
+        var alive: [UUID: Bool] = [:]
+        for try await (id, cancel) in rows.decode((UUID, Bool).self) { alive[id] = cancel }
+        return alive
+    }
+
+    /// Records progress (any JSON object) while the lease is held; false if it is not.
+    public func progress(jobId: UUID, token: UUID, json: String, on runner: some QueryRunner) async throws -> Bool {
+        let rows = try await runner.run(
+            "UPDATE jobs SET progress = \(json)::jsonb, updated_at = now() WHERE id = \(jobId) AND lease_token = \(token) AND state = 'running' RETURNING id",
+            logger: logger)
+        for try await _ in rows { return true }
+        return false
+    }
+
+    /// Locks the job row if `token` still holds its lease (inside a transaction): a fenced write.
+    public func lockLease(jobId: UUID, token: UUID, on connection: PostgresConnection) async throws -> Bool {
+        let rows = try await connection.query(
+            "SELECT 1 FROM jobs WHERE id = \(jobId) AND lease_token = \(token) AND state = 'running' FOR UPDATE", logger: logger)
+        for try await _ in rows { return true }
+        return false
+    }
+
+    /// How an attempt ends.
+    public enum Ending: Sendable {
+        case succeeded
+        /// `delay` nil: dead (attempts spent or not retryable); otherwise retry after `delay`.
+        case failed(error: String, fingerprint: String, retryAfter: Duration?)
+        case cancelled
+        /// Graceful shutdown hands the lease back: queued again at once, the attempt does not count.
+        case returned
+    }
+
+    /// Ends the attempt holding `token`. Returns the job's new state, or nil when the token no
+    /// longer holds the lease (a stale worker): nothing is changed then.
+    public func finish(_ job: ClaimedJob, _ ending: Ending, on runner: some QueryRunner) async throws -> EnqueuedJob? {
+        let state: JobState, outcome: AttemptOutcome
+        var error: String?, fingerprint: String?, delayMs: Int64 = 0, returned = 0
+        switch ending {
+        case .succeeded: (state, outcome) = (.succeeded, .succeeded)
+        case .failed(let message, let print, let retryAfter):
+            (state, outcome, error, fingerprint) = (retryAfter == nil ? .dead : .retrying, .failed, message, print)
+            delayMs = retryAfter?.milliseconds ?? 0
+        case .cancelled: (state, outcome, error) = (.cancelled, .cancelled, "cancelled on request")
+        case .returned: (state, outcome, error, returned) = (.queued, .lost, "lease returned at worker shutdown", 1)
+        }
+        let rows = try await runner.run(
+            """
+            WITH j AS (
+                UPDATE jobs SET state = \(state.rawValue),
+                       finished_at = CASE WHEN \(state.isFinished) THEN now() ELSE NULL END,
+                       run_at = CASE WHEN \(state.rawValue) IN ('retrying', 'queued') THEN now() + \(delayMs) * interval '1 millisecond' ELSE run_at END,
+                       last_error = COALESCE(\(error)::text, last_error), error_fingerprint = COALESCE(\(fingerprint)::text, error_fingerprint),
+                       returned_attempts = returned_attempts + \(returned),
+                       lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, cancel_requested = false, updated_at = now()
+                WHERE id = \(job.id) AND lease_token = \(job.leaseToken) AND state = 'running'
+                RETURNING \(unescaped: Self.jobColumns), attempt
+            ),
+            a AS (
+                UPDATE job_attempts SET outcome = \(outcome.rawValue), finished_at = now(), error = \(error)
+                FROM j WHERE job_attempts.job_id = j.id AND job_attempts.attempt = j.attempt
+            )
+            SELECT \(unescaped: Self.jobColumns) FROM j
+            """, logger: logger)
+        for try await row in rows { return try Self.decodeEnqueued(row) }
+        return nil
+    }
+
+    // MARK: Maintenance (safe to run from every worker at once: SKIP LOCKED)
+
+    /// Requeues (or dead-letters, when attempts are spent) jobs whose lease expired: their
+    /// worker died or stalled. The attempt is recorded as `lost`.
+    public func sweepExpiredLeases(limit: Int = 1000, on runner: some QueryRunner) async throws -> [EnqueuedJob] {
+        let rows = try await runner.run(
+            """
+            WITH lost AS (
+                SELECT id FROM jobs WHERE state = 'running' AND lease_expires_at < now()
+                ORDER BY lease_expires_at LIMIT \(limit) FOR UPDATE SKIP LOCKED
+            ),
+            j AS (
+                UPDATE jobs SET
+                    state = CASE WHEN jobs.cancel_requested THEN 'cancelled'
+                                 WHEN jobs.attempt - jobs.returned_attempts >= jobs.max_attempts THEN 'dead' ELSE 'queued' END,
+                    finished_at = CASE WHEN jobs.cancel_requested OR jobs.attempt - jobs.returned_attempts >= jobs.max_attempts
+                                       THEN now() ELSE NULL END,
+                    run_at = now(),
+                    last_error = 'lease expired: worker ' || jobs.lease_owner || ' stopped heartbeating',
+                    error_fingerprint = left(md5(jobs.pipeline || '|LeaseExpired|lease expired'), 16),
+                    lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, cancel_requested = false, updated_at = now()
+                FROM lost WHERE jobs.id = lost.id
+                RETURNING jobs.id, jobs.org_id, jobs.pipeline, jobs.state, jobs.priority, jobs.run_at, jobs.attempt, jobs.last_error
+            ),
+            a AS (
+                UPDATE job_attempts SET outcome = CASE WHEN j.state = 'cancelled' THEN 'cancelled' ELSE 'lost' END,
+                       finished_at = now(), error = j.last_error
+                FROM j WHERE job_attempts.job_id = j.id AND job_attempts.attempt = j.attempt
+            )
+            SELECT id, org_id, pipeline, state, priority, run_at FROM j
+            """, logger: logger)
+        var jobs: [EnqueuedJob] = []
+        for try await row in rows { jobs.append(try Self.decodeEnqueued(row)) }
+        return jobs
+    }
+
+    /// Delayed and retrying jobs whose time has come become `queued` (to be published).
+    public func promoteDue(limit: Int = 5000, on runner: some QueryRunner) async throws -> [EnqueuedJob] {
+        let rows = try await runner.run(
+            """
+            WITH due AS (
+                SELECT id FROM jobs WHERE state IN ('scheduled', 'retrying') AND run_at <= now()
+                ORDER BY run_at LIMIT \(limit) FOR UPDATE SKIP LOCKED
+            )
+            UPDATE jobs SET state = 'queued', updated_at = now() FROM due WHERE jobs.id = due.id
+            RETURNING jobs.id, jobs.org_id, jobs.pipeline, jobs.state, jobs.priority, jobs.run_at
+            """, logger: logger)
+        var jobs: [EnqueuedJob] = []
+        for try await row in rows { jobs.append(try Self.decodeEnqueued(row)) }
+        return jobs
+    }
+
+    /// A page of queued jobs (by id) that have been queued for at least `olderThan`: what the
+    /// transport should hold. The reconciler re-publishes those Redis lost.
+    public func queuedPage(after: UUID?, olderThan: Duration, limit: Int, on runner: some QueryRunner) async throws -> [EnqueuedJob] {
+        let start = after ?? UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+        let rows = try await runner.run(
+            """
+            SELECT \(unescaped: Self.jobColumns) FROM jobs
+            WHERE state = 'queued' AND id > \(start) AND updated_at < now() - \(olderThan.milliseconds) * interval '1 millisecond'
+            ORDER BY id LIMIT \(limit)
+            """, logger: logger)
+        var jobs: [EnqueuedJob] = []
+        for try await row in rows { jobs.append(try Self.decodeEnqueued(row)) }
+        return jobs
+    }
+
+    /// Queued jobs per pipeline and the age of the oldest.
+    public func queueDepths(on runner: some QueryRunner) async throws -> [(pipeline: String, depth: Int, oldest: Date)] {
+        let rows = try await runner.run(
+            "SELECT pipeline, count(*)::int8, min(run_at) FROM jobs WHERE state = 'queued' GROUP BY pipeline", logger: logger)
+        var result: [(String, Int, Date)] = []
+        for try await (pipeline, depth, oldest) in rows.decode((String, Int, Date).self) { result.append((pipeline, depth, oldest)) }
+        return result
+    }
+
+    // MARK: Operator functions (the operator surface exposes these over HTTP)
+
+    /// Queues a dead, discarded or cancelled job again: same id, attempt history kept, and a
+    /// fresh allowance of its pipeline's `max_attempts`.
+    public func retry(jobId: UUID, orgId: UUID? = nil, catalog: PipelineCatalog, on runner: some QueryRunner) async throws -> EnqueuedJob {
+        let allowed: [JobState] = [.dead, .discarded, .cancelled]
+        let names = catalog.names
+        let allowances = names.map { catalog[$0]!.maxAttempts }
+        do {
+            let rows = try await runner.run(
+                """
+                UPDATE jobs SET state = 'queued', run_at = now(), finished_at = NULL, cancel_requested = false, updated_at = now(),
+                       max_attempts = attempt - returned_attempts + COALESCE(
+                           (SELECT c.m FROM unnest(\(names)::text[], \(allowances)::int8[]) AS c(n, m) WHERE c.n = jobs.pipeline), max_attempts)
+                WHERE id = \(jobId) AND (\(orgId)::uuid IS NULL OR org_id = \(orgId)) AND state IN ('dead', 'discarded', 'cancelled')
+                RETURNING \(unescaped: Self.jobColumns)
+                """, logger: logger)
+            for try await row in rows { return try Self.decodeEnqueued(row) }
+        } catch where error.isUniqueViolation {
+            throw JobActionError.uniqueKeyTaken("another unfinished job of this pipeline holds the same unique key")
+        }
+        throw try await refusal(jobId: jobId, orgId: orgId, allowed: allowed, on: runner)
+    }
+
+    /// Marks a job that is not running and not finished (or dead) as discarded.
+    public func discard(jobId: UUID, orgId: UUID? = nil, on runner: some QueryRunner) async throws -> EnqueuedJob {
+        let rows = try await runner.run(
+            """
+            UPDATE jobs SET state = 'discarded', finished_at = now(), updated_at = now()
+            WHERE id = \(jobId) AND (\(orgId)::uuid IS NULL OR org_id = \(orgId)) AND state IN ('dead', 'scheduled', 'queued', 'retrying')
+            RETURNING \(unescaped: Self.jobColumns)
+            """, logger: logger)
+        for try await row in rows { return try Self.decodeEnqueued(row) }
+        throw try await refusal(jobId: jobId, orgId: orgId, allowed: [.dead, .scheduled, .queued, .retrying], on: runner)
+    }
+
+    /// Cancels a job: one waiting to run is cancelled at once; a running one is asked to stop
+    /// (its worker sees the request at its next heartbeat, stops the handler, and records the
+    /// attempt as `cancelled`). Returns the job's state after the call.
+    public func cancel(jobId: UUID, orgId: UUID? = nil, on runner: some QueryRunner) async throws -> EnqueuedJob {
+        let rows = try await runner.run(
+            """
+            UPDATE jobs SET state = CASE WHEN state = 'running' THEN 'running' ELSE 'cancelled' END,
+                   finished_at = CASE WHEN state = 'running' THEN NULL ELSE now() END,
+                   cancel_requested = (state = 'running'), updated_at = now()
+            WHERE id = \(jobId) AND (\(orgId)::uuid IS NULL OR org_id = \(orgId)) AND state IN ('scheduled', 'queued', 'retrying', 'running')
+            RETURNING \(unescaped: Self.jobColumns)
+            """, logger: logger)
+        for try await row in rows { return try Self.decodeEnqueued(row) }
+        throw try await refusal(jobId: jobId, orgId: orgId, allowed: [.scheduled, .queued, .retrying, .running], on: runner)
+    }
+
+    func refusal(jobId: UUID, orgId: UUID?, allowed: [JobState], on runner: some QueryRunner) async throws -> JobActionError {
+        let rows = try await runner.run(
+            "SELECT state FROM jobs WHERE id = \(jobId) AND (\(orgId)::uuid IS NULL OR org_id = \(orgId))", logger: logger)
+        for try await state in rows.decode(String.self) {
+            return .wrongState(current: JobState(rawValue: state) ?? .dead, allowed: allowed)
+        }
+        return .notFound
+    }
+
+    /// One job with its attempts; nil if there is none (in `orgId`, when given).
+    public func job(id: UUID, orgId: UUID? = nil, on runner: some QueryRunner) async throws -> JobRecord? {
+        let rows = try await runner.run(
+            """
+            SELECT id, org_id, pipeline, state, attempt, max_attempts, priority, run_at, progress::text, last_error, error_fingerprint,
+                   args::text, unique_key, request_id, cancel_requested, created_at, started_at, finished_at
+            FROM jobs WHERE id = \(id) AND (\(orgId)::uuid IS NULL OR org_id = \(orgId))
+            """, logger: logger)
+        var record: JobRecord?
+        for try await row in rows {
+            let r = try row.decode(
+                (UUID, UUID?, String, String, Int, Int, Int, Date, String?, String?, String?, String, String?, String?, Bool, Date, Date?, Date?).self)
+            record = JobRecord(
+                id: r.0, orgId: r.1, pipeline: r.2, state: JobState(rawValue: r.3) ?? .dead, attempt: r.4, maxAttempts: r.5, priority: r.6,
+                runAt: r.7, progressJSON: r.8, lastError: r.9, errorFingerprint: r.10, argsJSON: r.11, uniqueKey: r.12, requestId: r.13,
+                cancelRequested: r.14, createdAt: r.15, startedAt: r.16, finishedAt: r.17)
+        }
+        guard var found = record else { return nil }
+        let attempts = try await runner.run(
+            "SELECT attempt, worker_id, started_at, finished_at, outcome, error FROM job_attempts WHERE job_id = \(id) ORDER BY attempt",
+            logger: logger)
+        for try await (attempt, worker, started, finished, outcome, error) in attempts.decode((Int, String, Date, Date?, String?, String?).self) {
+            found.attempts.append(
+                AttemptRecord(
+                    attempt: attempt, workerId: worker, startedAt: started, finishedAt: finished, outcome: outcome.flatMap(AttemptOutcome.init),
+                    error: error))
+        }
+        return found
+    }
+
+    // MARK: Workers
+
+    public func workerHeartbeat(id: String, host: String, pid: Int, pipelines: [String], running: Int, on runner: some QueryRunner) async throws {
+        try await runner.run(
+            """
+            INSERT INTO workers (id, host, pid, pipelines, running) VALUES (\(id), \(host), \(pid), \(pipelines), \(running))
+            ON CONFLICT (id) DO UPDATE SET last_heartbeat_at = now(), running = EXCLUDED.running
+            """, logger: logger
+        ).consume()
+    }
+
+    public func workerStopped(id: String, on runner: some QueryRunner) async throws {
+        try await runner.run("DELETE FROM workers WHERE id = \(id)", logger: logger).consume()
+    }
+}
+
+/// An enqueue that names something the deployment does not have.
+public enum JobSpecError: Error, Equatable {
+    case unknownPipeline(String)
+}

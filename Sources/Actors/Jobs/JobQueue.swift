@@ -1,0 +1,185 @@
+import Foundation
+import Logging
+
+/// The Redis transport. Per pipeline, each org has a sorted set of ready job ids (score: priority
+/// first, then due time) and the orgs with work sit in a ring that claims rotate through, so
+/// dispatch is round-robin across orgs however deep one org's backlog is. Claims, caps and the
+/// ring move together in Lua scripts (atomic in Redis). All keys of a pipeline share a hash tag,
+/// so a pipeline's scripts stay on one Redis Cluster slot.
+///
+/// Redis holds no truth: a lost or flushed Redis is refilled from the ledger by the reconciler.
+public struct JobQueue: Sendable {
+    public let redis: RedisClient
+    public let prefix: String
+
+    public init(redis: RedisClient, prefix: String) {
+        self.redis = redis
+        self.prefix = prefix
+    }
+
+    func base(_ pipeline: String) -> String { "\(prefix)jobs:{\(pipeline)}:" }
+    static func orgKey(_ orgId: UUID?) -> String { orgId?.uuidString.lowercased() ?? "platform" }
+    var epochKey: String { "\(prefix)jobs:epoch" }
+
+    static func score(_ job: EnqueuedJob) -> String {
+        String(Int64(-job.priority) * 10_000_000_000_000 + Int64(job.runAt.timeIntervalSince1970 * 1000))
+    }
+
+    /// Adds ids to their org's ready set (an id already there stays once) and the org to the ring.
+    static let publishScript = """
+        local base = ARGV[1]
+        local added = 0
+        for i = 2, #ARGV, 3 do
+          local org, id, score = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+          if redis.call('ZADD', base .. 'q:' .. org, 'NX', score, id) == 1 then
+            added = added + 1
+          end
+          if redis.call('SADD', base .. 'ringset', org) == 1 then
+            redis.call('RPUSH', base .. 'ring', org)
+          end
+        end
+        return added
+        """
+
+    /// Pops up to `want` ids, one org at a time around the ring, skipping orgs at their cap and
+    /// stopping at the pipeline's global cap. Each claim takes a slot (the lease token) in the
+    /// pipeline's and the org's active sets, scored by expiry so a dead worker's slots free themselves.
+    static let claimScript = """
+        local base, want, gcap, ocap, lease = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        local active = base .. 'active'
+        redis.call('ZREMRANGEBYSCORE', active, '-inf', now)
+        local running = redis.call('ZCARD', active)
+        local ring = base .. 'ring'
+        local n = redis.call('LLEN', ring)
+        local out = {}
+        local claimed, idle, slot = 0, 0, 6
+        while claimed < want and running < gcap and n > 0 and idle < n do
+          local org = redis.call('LMOVE', ring, ring, 'LEFT', 'RIGHT')
+          local oactive = active .. ':' .. org
+          redis.call('ZREMRANGEBYSCORE', oactive, '-inf', now)
+          local queue = base .. 'q:' .. org
+          if redis.call('ZCARD', oactive) >= ocap then
+            idle = idle + 1
+          else
+            local popped = redis.call('ZPOPMIN', queue)
+            if #popped > 0 then
+              local token = ARGV[slot]
+              slot = slot + 1
+              redis.call('ZADD', active, now + lease, token)
+              redis.call('ZADD', oactive, now + lease, token)
+              out[#out + 1] = popped[1]
+              out[#out + 1] = org
+              out[#out + 1] = token
+              claimed = claimed + 1
+              running = running + 1
+              idle = 0
+            end
+            if redis.call('ZCARD', queue) == 0 then
+              redis.call('LREM', ring, -1, org)
+              redis.call('SREM', base .. 'ringset', org)
+              n = n - 1
+            end
+          end
+        end
+        return out
+        """
+
+    /// Extends (or, with lease 0, frees) slots: ARGV base, lease ms, then org/token pairs.
+    static let slotsScript = """
+        local base, lease = ARGV[1], tonumber(ARGV[2])
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        for i = 3, #ARGV, 2 do
+          local org, token = ARGV[i], ARGV[i + 1]
+          if lease > 0 then
+            redis.call('ZADD', base .. 'active', 'XX', now + lease, token)
+            redis.call('ZADD', base .. 'active:' .. org, 'XX', now + lease, token)
+          else
+            redis.call('ZREM', base .. 'active', token)
+            redis.call('ZREM', base .. 'active:' .. org, token)
+          end
+        end
+        return 1
+        """
+
+    /// Publishes queued jobs (others are ignored); returns how many ids were new to Redis.
+    @discardableResult
+    public func publish(_ jobs: [EnqueuedJob]) async throws -> Int {
+        let ready = jobs.filter { $0.state == .queued }
+        var added = 0
+        for (pipeline, group) in Dictionary(grouping: ready, by: \.pipeline) {
+            var start = 0
+            while start < group.count {
+                let chunk = group[start..<min(start + 2000, group.count)]
+                var arguments = [base(pipeline)]
+                arguments.reserveCapacity(chunk.count * 3 + 1)
+                for job in chunk {
+                    arguments.append(Self.orgKey(job.orgId))
+                    arguments.append(job.id.uuidString.lowercased())
+                    arguments.append(Self.score(job))
+                }
+                added += try await redis.eval(Self.publishScript, keys: [], arguments: arguments).int ?? 0
+                start += chunk.count
+            }
+        }
+        return added
+    }
+
+    /// A job id handed out by a claim, with the slot token that becomes its lease token.
+    public struct Claim: Sendable {
+        public let jobId: UUID
+        public let org: String
+        public let token: UUID
+    }
+
+    /// Pops up to `max` ids of `pipeline` fairly across orgs within the caps.
+    public func claim(_ config: PipelineConfig, max: Int) async throws -> [Claim] {
+        guard max > 0 else { return [] }
+        let tokens = (0..<max).map { _ in UUID().uuidString.lowercased() }
+        let reply = try await redis.eval(
+            Self.claimScript, keys: [],
+            arguments: [
+                base(config.name), String(max), String(config.globalConcurrency), String(config.perOrgConcurrency),
+                String(config.lease.milliseconds),
+            ] + tokens)
+        guard case .array(let items) = reply else { return [] }
+        var claims: [Claim] = []
+        var index = 0
+        while index + 2 < items.count {
+            if let id = items[index].string.flatMap(UUID.init(uuidString:)), let org = items[index + 1].string,
+                let token = items[index + 2].string.flatMap(UUID.init(uuidString:))
+            {
+                claims.append(Claim(jobId: id, org: org, token: token))
+            }
+            index += 3
+        }
+        return claims
+    }
+
+    /// Extends the slots of running jobs (lease > 0) or frees them (lease == nil).
+    public func touchSlots(pipeline: String, slots: [(org: String, token: UUID)], lease: Duration?) async throws {
+        guard !slots.isEmpty else { return }
+        var arguments = [base(pipeline), String(lease?.milliseconds ?? 0)]
+        for slot in slots {
+            arguments.append(slot.org)
+            arguments.append(slot.token.uuidString.lowercased())
+        }
+        try await redis.eval(Self.slotsScript, keys: [], arguments: arguments)
+    }
+
+    /// Sets the epoch marker; true when it was missing (Redis is new, restarted empty or was flushed).
+    public func markEpoch() async throws -> Bool {
+        let reply = try await redis.command("SET", epochKey, String(Int(Date().timeIntervalSince1970)), "NX")
+        return reply == .status("OK")
+    }
+
+    /// Ids waiting in Redis for one pipeline (all orgs).
+    public func depth(pipeline: String) async throws -> Int {
+        let orgs = try await redis.command("SMEMBERS", base(pipeline) + "ringset")
+        guard case .array(let names) = orgs else { return 0 }
+        let replies = try await redis.pipeline(names.compactMap(\.string).map { ["ZCARD", base(pipeline) + "q:" + $0] })
+        return replies.reduce(0) { $0 + ((try? $1.get())?.int ?? 0) }
+    }
+}
