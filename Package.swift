@@ -97,7 +97,7 @@ let package = Package(
         .testTarget(
             name: "FieldworkTests",
             dependencies: [
-                "APIEdge", "Actors", "Store", "Telemetry", "CHiredis",
+                "APIEdge", "Actors", "Pipelines", "Store", "Telemetry", "CHiredis",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "JWTKit", package: "jwt-kit"),

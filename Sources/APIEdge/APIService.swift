@@ -40,11 +40,7 @@ struct APIService: APIProtocol {
 
     /// Runs `body` in one transaction, rethrowing the body's own error (not the wrapper's).
     func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> sending T) async throws -> T {
-        do {
-            return try await db.withTransaction(logger: logger, body)
-        } catch let error as PostgresTransactionError {
-            throw error.closureError ?? error.beginError ?? error.commitError ?? error
-        }
+        try await db.inTransaction(logger: logger, body)
     }
 }
 

@@ -25,3 +25,15 @@ extension Error {
         (self as? PSQLError)?.serverInfo?[.sqlState] == "23505"
     }
 }
+
+extension PostgresClient {
+    /// `withTransaction` that rethrows the body's own error (not the `PostgresTransactionError`
+    /// wrapper), so callers can catch what they threw.
+    public func inTransaction<T: Sendable>(logger: Logger, _ body: (PostgresConnection) async throws -> sending T) async throws -> T {
+        do {
+            return try await withTransaction(logger: logger, body)
+        } catch let error as PostgresTransactionError {
+            throw error.closureError ?? error.beginError ?? error.commitError ?? error
+        }
+    }
+}

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import Store
 
 /// The code of one pipeline. `run` must check for cancellation (timeouts, staff cancels, lost
 /// leases and shutdown all cancel the task) and should be idempotent: delivery is at least once.
@@ -57,13 +58,9 @@ public struct JobContext: Sendable {
     /// holds the lease: a worker that lost its lease cannot write (throws `LeaseLostError`).
     public func fenced<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let jobId = jobId, token = leaseToken, ledger = ledger
-        do {
-            return try await db.withTransaction(logger: logger) { connection in
-                guard try await ledger.lockLease(jobId: jobId, token: token, on: connection) else { throw LeaseLostError(jobId: jobId) }
-                return try await body(connection)
-            }
-        } catch let error as PostgresTransactionError {
-            throw error.closureError ?? error.beginError ?? error.commitError ?? error
+        return try await db.inTransaction(logger: logger) { connection in
+            guard try await ledger.lockLease(jobId: jobId, token: token, on: connection) else { throw LeaseLostError(jobId: jobId) }
+            return try await body(connection)
         }
     }
 }

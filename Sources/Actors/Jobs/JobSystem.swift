@@ -47,7 +47,7 @@ public struct JobSystem: Sendable {
 
     /// Enqueues in a transaction of its own, then publishes.
     public func enqueueAndPublish(_ specs: [JobSpec]) async throws -> [EnqueuedJob] {
-        let jobs = try await db.withTransaction(logger: logger) { connection in
+        let jobs = try await db.inTransaction(logger: logger) { connection in
             try await enqueue(specs, on: connection)
         }
         await publish(jobs)

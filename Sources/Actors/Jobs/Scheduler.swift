@@ -134,7 +134,7 @@ public final class Scheduler: Sendable {
             pipeline: config.name, orgId: org, args: ["schedule": config.name, "period": periodText],
             uniqueKey: "schedule:\(config.name):\(periodText)\(org == nil ? "" : ":\(orgKey)")")
         let jobs = self.jobs, id = self.id, logger = self.logger
-        let enqueued: [EnqueuedJob] = try await jobs.db.withTransaction(logger: logger) { connection in
+        let enqueued: [EnqueuedJob] = try await jobs.db.inTransaction(logger: logger) { connection in
             let rows = try await connection.query(
                 """
                 INSERT INTO schedule_runs (schedule, period, org_key, fired_by) VALUES (\(config.name), \(period), \(orgKey), \(id))

@@ -144,8 +144,13 @@ struct JobExecution: Sendable {
         }
         let elapsed = clock.now - started
         JobMetrics.runTime(config.name).recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
-        await record(result, elapsed: elapsed)
-        try? await jobs.queue.touchSlots(pipeline: config.name, slots: [(org, job.leaseToken)], lease: nil)
+        // The outcome is written even when this task was cancelled (stop requests cancel it):
+        // a new task does not inherit the cancellation, and keeps the log context.
+        let execution = self
+        await Task {
+            await execution.record(result, elapsed: elapsed)
+            try? await execution.jobs.queue.touchSlots(pipeline: execution.config.name, slots: [(execution.org, execution.job.leaseToken)], lease: nil)
+        }.value
     }
 
     private func record(_ result: Result, elapsed: Duration) async {
