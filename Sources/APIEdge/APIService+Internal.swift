@@ -30,9 +30,8 @@ extension APIService {
         _ = try requireStaff()
         let page = try Validate.page(limit: input.query.limit, cursor: input.query.cursor)
         let result = try await orgs.summaries(limit: page.limit, after: page.cursor, on: db)
-        // Voters arrive with the campaign-domain issue; until that table exists an org holds none.
         let items = result.items.map {
-            Components.Schemas.OrganizationSummary(org: .init($0.org), voters: 0, members: $0.members, lastActivityAt: $0.lastActivityAt)
+            Components.Schemas.OrganizationSummary(org: .init($0.org), voters: $0.voters, members: $0.members, lastActivityAt: $0.lastActivityAt)
         }
         return .ok(.init(body: .json(.init(items: items, nextCursor: result.nextCursor))))
     }

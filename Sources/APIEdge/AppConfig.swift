@@ -54,6 +54,8 @@ public struct AppConfig: Sendable {
     public var reconcileGrace: Duration
     /// How often the scheduler looks at the clock.
     public var schedulerTick: Duration
+    /// Jobs per second a bulk retry releases.
+    public var bulkRetryRate: Int
 
     /// Reads and validates the environment. Throws `ConfigError` naming the first bad variable.
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AppConfig {
@@ -123,7 +125,8 @@ public struct AppConfig: Sendable {
             maintenanceInterval: .milliseconds(try integer("maintenance.interval.ms", "MAINTENANCE_INTERVAL_MS", default: 1000, range: 50...60_000)),
             reconcileInterval: .milliseconds(try integer("reconcile.interval.ms", "RECONCILE_INTERVAL_MS", default: 10_000, range: 100...3_600_000)),
             reconcileGrace: .milliseconds(try integer("reconcile.grace.ms", "RECONCILE_GRACE_MS", default: 5000, range: 0...3_600_000)),
-            schedulerTick: .milliseconds(try integer("scheduler.tick.ms", "SCHEDULER_TICK_MS", default: 1000, range: 50...60_000))
+            schedulerTick: .milliseconds(try integer("scheduler.tick.ms", "SCHEDULER_TICK_MS", default: 1000, range: 50...60_000)),
+            bulkRetryRate: try integer("bulk.retry.rate", "BULK_RETRY_RATE", default: 500, range: 1...100_000)
         )
     }
 

@@ -3,7 +3,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOPosix
 
-/// A small pool of hiredis connections. Every blocking call runs on a `NIOThreadPool` thread,
+/// A small pool of hiredis connections. Every blocking call runs on a dedicated `NIOThreadPool` thread,
 /// never on Swift's cooperative pool. A connection that errors is dropped; the next call dials
 /// again, so a restarted Redis is picked up without restarting the process.
 public final class RedisClient: Sendable {
@@ -15,8 +15,16 @@ public final class RedisClient: Sendable {
     let threadPool: NIOThreadPool
     private let idle = NIOLockedValueBox<[RedisConnection]>([])
 
+    /// Threads for blocking hiredis calls: Redis round trips wait on the network, not the CPU,
+    /// so this pool is larger than NIO's core-count singleton (which bcrypt also uses).
+    public static let sharedThreadPool: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 8)
+        pool.start()
+        return pool
+    }()
+
     /// Parses `redis://host:port/db`.
-    public convenience init(url: String, timeout: Duration = .seconds(2), maxIdle: Int = 8, threadPool: NIOThreadPool = .singleton) throws {
+    public convenience init(url: String, timeout: Duration = .seconds(2), maxIdle: Int = 8, threadPool: NIOThreadPool = RedisClient.sharedThreadPool) throws {
         guard let components = URLComponents(string: url), components.scheme == "redis",
             let host = components.host, !host.isEmpty
         else { throw RedisError.badURL("expected redis://host[:port][/db]") }
@@ -27,7 +35,7 @@ public final class RedisClient: Sendable {
         self.init(host: host, port: components.port ?? 6379, database: database, timeout: timeout, maxIdle: maxIdle, threadPool: threadPool)
     }
 
-    public init(host: String, port: Int, database: Int = 0, timeout: Duration = .seconds(2), maxIdle: Int = 8, threadPool: NIOThreadPool = .singleton) {
+    public init(host: String, port: Int, database: Int = 0, timeout: Duration = .seconds(2), maxIdle: Int = 8, threadPool: NIOThreadPool = RedisClient.sharedThreadPool) {
         self.host = host
         self.port = port
         self.database = database

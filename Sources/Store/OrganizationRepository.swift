@@ -38,6 +38,33 @@ public struct OrganizationRepository: Sendable {
         return nil
     }
 
+    /// What staff see of an organization's size and activity.
+    public struct Health: Sendable {
+        public let voters: Int
+        public let lists: Int
+        public let interactions: Int
+        public let members: Int
+        public let failedImportsLast7d: Int
+        public let lastInteractionAt: Date?
+    }
+
+    public func health(of id: UUID, on db: some QueryRunner) async throws -> Health {
+        let rows = try await db.run(
+            """
+            SELECT (SELECT count(*) FROM voters WHERE org_id = \(id))::int8,
+                   (SELECT count(*) FROM lists WHERE org_id = \(id))::int8,
+                   (SELECT count(*) FROM interactions WHERE org_id = \(id))::int8,
+                   (SELECT count(*) FROM memberships WHERE org_id = \(id))::int8,
+                   (SELECT count(*) FROM jobs WHERE org_id = \(id) AND pipeline = 'voter-import' AND state = 'dead'
+                      AND finished_at > now() - interval '7 days')::int8,
+                   (SELECT max(occurred_at) FROM interactions WHERE org_id = \(id))
+            """, logger: logger)
+        for try await (voters, lists, interactions, members, failed, last) in rows.decode((Int, Int, Int, Int, Int, Date?).self) {
+            return Health(voters: voters, lists: lists, interactions: interactions, members: members, failedImportsLast7d: failed, lastInteractionAt: last)
+        }
+        throw StoreError.unexpected("no health row")
+    }
+
     /// Which of `ids` are organizations.
     public func existing(_ ids: [UUID], on db: some QueryRunner) async throws -> Set<UUID> {
         var found: Set<UUID> = []
@@ -57,6 +84,7 @@ public struct OrganizationRepository: Sendable {
     public struct Summary: Sendable {
         public let org: Organization
         public let members: Int
+        public let voters: Int
         public let lastActivityAt: Date?
     }
 
@@ -67,6 +95,7 @@ public struct OrganizationRepository: Sendable {
             SELECT \(unescaped: Self.columns),
                    (SELECT count(*) FROM memberships m WHERE m.org_id = o.id),
                    (SELECT max(a.at) FROM audit_logs a WHERE a.org_id = o.id),
+                   (SELECT count(*) FROM voters v WHERE v.org_id = o.id),
                    (extract(epoch FROM o.created_at) * 1000000)::int8
             FROM organizations o
             WHERE \(cursor == nil)
@@ -76,10 +105,10 @@ public struct OrganizationRepository: Sendable {
             """, logger: logger)
         var out: [(Summary, PageCursor)] = []
         for try await row in rows {
-            let (id, name, slug, timezone, createdAt, members, last, createdMicros) =
-                try row.decode((UUID, String, String, String, Date, Int, Date?, Int64).self)
+            let (id, name, slug, timezone, createdAt, members, last, voters, createdMicros) =
+                try row.decode((UUID, String, String, String, Date, Int, Date?, Int, Int64).self)
             let org = Organization(id: id, name: name, slug: slug, timezone: timezone, createdAt: createdAt)
-            out.append((Summary(org: org, members: members, lastActivityAt: last), PageCursor(micros: createdMicros, id: id)))
+            out.append((Summary(org: org, members: members, voters: voters, lastActivityAt: last), PageCursor(micros: createdMicros, id: id)))
         }
         return Page.from(rows: out, limit: limit)
     }

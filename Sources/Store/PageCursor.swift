@@ -42,7 +42,7 @@ public struct Page<Item: Sendable>: Sendable {
     }
 
     /// Builds a page from `limit + 1` fetched rows: the extra row only proves there is more.
-    static func from(rows: [(Item, PageCursor)], limit: Int) -> Page<Item> {
+    public static func from(rows: [(Item, PageCursor)], limit: Int) -> Page<Item> {
         let more = rows.count > limit
         let kept = rows.prefix(limit)
         return Page(items: kept.map(\.0), nextCursor: more ? kept.last?.1.encoded : nil)

@@ -1,4 +1,6 @@
+import Actors
 import Foundation
+import Logging
 import HTTPTypes
 import Testing
 
@@ -13,7 +15,7 @@ import Testing
 
     struct Operation { let method: String; let path: String; let body: [String: Any]? }
 
-    static func operations(ids: [String: String], fallbackId: String) async throws -> [Operation] {
+    static func operations(ids: [String: String], fallbackId: String, onlyWithIds: Bool = true) async throws -> [Operation] {
         // YAML to JSON through PyYAML (on every machine of this kind): no YAML parser in the package graph.
         let json = try await Child.run(["python3", "-c", "import json,sys,yaml; json.dump(yaml.safe_load(open(sys.argv[1])), sys.stdout)", specURL().path])
         let data = Data(json.utf8)
@@ -46,7 +48,7 @@ import Testing
             }
         }
         var out: [Operation] = []
-        for (path, item) in spec["paths"] as? [String: Any] ?? [:] where path.contains("{") {
+        for (path, item) in spec["paths"] as? [String: Any] ?? [:] where path.contains("{") || !onlyWithIds {
             for (method, op) in item as? [String: Any] ?? [:] where ["get", "post", "put", "patch", "delete"].contains(method) {
                 var concrete = path
                 while let open = concrete.firstIndex(of: "{"), let close = concrete.firstIndex(of: "}") {
@@ -66,10 +68,13 @@ import Testing
             let a = try await h.makeOrg()
             let b = try await h.makeOrg()
             let token = try await h.token(a.email(.admin))
-            let ids = ["userId": b.userId(.organizer), "id": b.idString, "orgId": b.idString]
+            let bJob = try await JobLedger(logger: Logger(label: "test")).enqueue(
+                [JobSpec(pipeline: "noop", orgId: b.id, argsJSON: #"{"secret": "\#(b.tag)"}"#)],
+                catalog: try PipelineCatalog.load(directory: "pipelines"), on: h.db)[0].id.uuidString.lowercased()
+            let ids = ["userId": b.userId(.organizer), "id": b.idString, "orgId": b.idString, "jobId": bJob]
             let operations = try await Self.operations(ids: ids, fallbackId: b.idString)
             #expect(operations.count >= 2)
-            let secrets = [b.email(.admin), b.email(.organizer), b.userId(.canvasser), "Test \(b.tag)"]
+            let secrets = [b.email(.admin), b.email(.organizer), b.userId(.canvasser), "Test \(b.tag)", b.tag]
             for op in operations {
                 let reply = try await h.call(HTTPRequest.Method(op.method)!, op.path, token: token, json: op.body)
                 #expect([403, 404].contains(reply.status.code), "\(op.method) \(op.path) → \(reply.status) \(reply.text)")

@@ -301,9 +301,9 @@ import Testing
     @Test func sigtermDrainsThenHandsLeasesBack() async throws {
         try await Orchestra.run { o in
             let org = try await o.h.makeOrg()
-            let worker = try await o.startWorkerProcess(environment: ["SHUTDOWN_GRACE": "1"])
+            let worker = try await o.startWorkerProcess(environment: ["SHUTDOWN_GRACE": "4"])
             defer { worker.signal(SIGKILL); _ = waitpid(worker.pid, nil, 0) }
-            try await o.enqueue("sleep", count: 1, orgIds: [org.id], args: ["ms": 600])
+            try await o.enqueue("sleep", count: 1, orgIds: [org.id], args: ["ms": 2500])
             try await o.enqueue("sleep", count: 1, orgIds: [org.id], args: ["ms": 600_000])
             try await waitUntil("both running") { try await o.states(org: org.id)["running"] == 2 }
             worker.signal(SIGTERM)

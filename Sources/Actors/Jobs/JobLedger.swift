@@ -112,7 +112,7 @@ public struct JobLedger: Sendable {
                 RETURNING jobs.id, jobs.org_id, jobs.pipeline, jobs.args::text, jobs.attempt, jobs.returned_attempts,
                           jobs.max_attempts, jobs.priority, jobs.request_id, jobs.lease_token
             ),
-            a AS (INSERT INTO job_attempts (job_id, attempt, worker_id, lease_token) SELECT id, attempt, \(worker), lease_token FROM j)
+            a AS (INSERT INTO job_attempts (job_id, attempt, pipeline, worker_id, lease_token) SELECT id, attempt, pipeline, \(worker), lease_token FROM j)
             SELECT * FROM j
             """, logger: logger)
         var claimed: [ClaimedJob] = []
@@ -205,6 +205,30 @@ public struct JobLedger: Sendable {
         return nil
     }
 
+    /// Marks many running jobs succeeded in one statement, each fenced by its lease token;
+    /// returns the ids that were still held (the others belonged to stale attempts).
+    public func succeed(_ leases: [(UUID, UUID)], on runner: some QueryRunner) async throws -> Set<UUID> {
+        guard !leases.isEmpty else { return [] }
+        let rows = try await runner.run(
+            """
+            WITH input AS (SELECT * FROM unnest(\(leases.map(\.0))::uuid[], \(leases.map(\.1))::uuid[]) AS t(id, token)),
+            j AS (
+                UPDATE jobs SET state = 'succeeded', finished_at = now(), updated_at = now(),
+                       lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, cancel_requested = false
+                FROM input WHERE jobs.id = input.id AND jobs.lease_token = input.token AND jobs.state = 'running'
+                RETURNING jobs.id, jobs.attempt
+            ),
+            a AS (
+                UPDATE job_attempts SET outcome = 'succeeded', finished_at = now()
+                FROM j WHERE job_attempts.job_id = j.id AND job_attempts.attempt = j.attempt
+            )
+            SELECT id FROM j
+            """, logger: logger)
+        var done: Set<UUID> = []
+        for try await id in rows.decode(UUID.self) { done.insert(id) }
+        return done
+    }
+
     // MARK: Maintenance (safe to run from every worker at once: SKIP LOCKED)
 
     /// Requeues (or dead-letters, when attempts are spent) jobs whose lease expired: their
@@ -283,10 +307,10 @@ public struct JobLedger: Sendable {
 
     // MARK: Operator functions (the operator surface exposes these over HTTP)
 
-    /// Queues a dead, discarded or cancelled job again: same id, attempt history kept, and a
-    /// fresh allowance of its pipeline's `max_attempts`.
+    /// Queues a dead, retrying (failed, waiting for its backoff) or cancelled job again at once:
+    /// same id, attempt history kept, and a fresh allowance of its pipeline's `max_attempts`.
     public func retry(jobId: UUID, orgId: UUID? = nil, catalog: PipelineCatalog, on runner: some QueryRunner) async throws -> EnqueuedJob {
-        let allowed: [JobState] = [.dead, .discarded, .cancelled]
+        let allowed: [JobState] = [.dead, .retrying, .cancelled]
         let names = catalog.names
         let allowances = names.map { catalog[$0]!.maxAttempts }
         do {
@@ -295,7 +319,7 @@ public struct JobLedger: Sendable {
                 UPDATE jobs SET state = 'queued', run_at = now(), finished_at = NULL, cancel_requested = false, updated_at = now(),
                        max_attempts = attempt - returned_attempts + COALESCE(
                            (SELECT c.m FROM unnest(\(names)::text[], \(allowances)::int8[]) AS c(n, m) WHERE c.n = jobs.pipeline), max_attempts)
-                WHERE id = \(jobId) AND (\(orgId)::uuid IS NULL OR org_id = \(orgId)) AND state IN ('dead', 'discarded', 'cancelled')
+                WHERE id = \(jobId) AND (\(orgId)::uuid IS NULL OR org_id = \(orgId)) AND state IN ('dead', 'retrying', 'cancelled')
                 RETURNING \(unescaped: Self.jobColumns)
                 """, logger: logger)
             for try await row in rows { return try Self.decodeEnqueued(row) }
@@ -305,16 +329,16 @@ public struct JobLedger: Sendable {
         throw try await refusal(jobId: jobId, orgId: orgId, allowed: allowed, on: runner)
     }
 
-    /// Marks a job that is not running and not finished (or dead) as discarded.
+    /// Marks a dead job discarded: kept for the record, out of the dead letters.
     public func discard(jobId: UUID, orgId: UUID? = nil, on runner: some QueryRunner) async throws -> EnqueuedJob {
         let rows = try await runner.run(
             """
             UPDATE jobs SET state = 'discarded', finished_at = now(), updated_at = now()
-            WHERE id = \(jobId) AND (\(orgId)::uuid IS NULL OR org_id = \(orgId)) AND state IN ('dead', 'scheduled', 'queued', 'retrying')
+            WHERE id = \(jobId) AND (\(orgId)::uuid IS NULL OR org_id = \(orgId)) AND state = 'dead'
             RETURNING \(unescaped: Self.jobColumns)
             """, logger: logger)
         for try await row in rows { return try Self.decodeEnqueued(row) }
-        throw try await refusal(jobId: jobId, orgId: orgId, allowed: [.dead, .scheduled, .queued, .retrying], on: runner)
+        throw try await refusal(jobId: jobId, orgId: orgId, allowed: [.dead], on: runner)
     }
 
     /// Cancels a job: one waiting to run is cancelled at once; a running one is asked to stop
@@ -374,10 +398,13 @@ public struct JobLedger: Sendable {
 
     // MARK: Workers
 
-    public func workerHeartbeat(id: String, host: String, pid: Int, pipelines: [String], running: Int, on runner: some QueryRunner) async throws {
+    public func workerHeartbeat(
+        id: String, host: String, pid: Int, pipelines: [String], lease: Duration, running: Int, on runner: some QueryRunner
+    ) async throws {
         try await runner.run(
             """
-            INSERT INTO workers (id, host, pid, pipelines, running) VALUES (\(id), \(host), \(pid), \(pipelines), \(running))
+            INSERT INTO workers (id, host, pid, pipelines, lease_ms, running)
+            VALUES (\(id), \(host), \(pid), \(pipelines), \(Int(lease.milliseconds)), \(running))
             ON CONFLICT (id) DO UPDATE SET last_heartbeat_at = now(), running = EXCLUDED.running
             """, logger: logger
         ).consume()

@@ -158,6 +158,47 @@ public final class Scheduler: Sendable {
         await jobs.publish(enqueued)
     }
 
+    /// The scheduler holding the leader lock now, from `pg_locks` (nil when none does).
+    public static func currentLeader(on runner: some QueryRunner, logger: Logger) async throws -> String? {
+        let rows = try await runner.run(
+            """
+            SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+            WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+              AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+              AND ((l.classid::int8 << 32) | l.objid::int8) = \(lockKey)
+            """, logger: logger)
+        for try await name in rows.decode(String.self) {
+            return name.hasPrefix("fieldwork-scheduler ") ? String(name.dropFirst("fieldwork-scheduler ".count)) : name
+        }
+        return nil
+    }
+
+    /// The latest fired period of each schedule.
+    public static func lastRuns(on runner: some QueryRunner, logger: Logger) async throws -> [String: Date] {
+        var result: [String: Date] = [:]
+        let rows = try await runner.run("SELECT schedule, max(period) FROM schedule_runs GROUP BY schedule", logger: logger)
+        for try await (name, period) in rows.decode((String, Date).self) { result[name] = period }
+        return result
+    }
+
+    /// Enqueues a schedule's job now, outside its cron (one per org for a per-org schedule), on
+    /// `connection`; the caller publishes after its commit.
+    public static func trigger(_ config: PipelineConfig, jobs: JobSystem, requestId: String?, on connection: PostgresConnection) async throws -> [EnqueuedJob] {
+        guard let schedule = config.schedule else { return [] }
+        let now = Date().formatted(.iso8601)
+        var orgs: [UUID?] = [nil]
+        if schedule.perOrg {
+            orgs = []
+            for try await id in try await connection.query("SELECT id FROM organizations ORDER BY id", logger: jobs.logger).decode(UUID.self) {
+                orgs.append(id)
+            }
+        }
+        let specs = try orgs.map { org in
+            try JobSpec(pipeline: config.name, orgId: org, args: ["schedule": config.name, "period": now, "trigger": "manual"], requestId: requestId)
+        }
+        return try await jobs.enqueue(specs, on: connection)
+    }
+
     /// The next firing of a platform schedule (or of a per-org one in `zone`).
     public static func nextRun(_ schedule: ScheduleConfig, after date: Date, zone: TimeZone? = nil) -> Date? {
         schedule.cron.next(after: date, in: zone ?? schedule.timeZone)

@@ -80,6 +80,9 @@ public actor Supervisor {
     var inflight: [UUID: Inflight] = [:]
     var perPipeline: [String: Int] = [:]
     var stopping = false
+    /// Pull loops waiting for a free slot, by pipeline.
+    var slotWaiters: [String: CheckedContinuation<Void, Never>] = [:]
+    let completions: CompletionBatcher
     private let shutdownSignal: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation)
 
     public init(settings: WorkerSettings, jobs: JobSystem, handlers: HandlerRegistry, logger: Logger) throws {
@@ -96,6 +99,7 @@ public actor Supervisor {
             served.append(jobs.catalog[name]!)
         }
         self.served = served
+        self.completions = CompletionBatcher(jobs: jobs)
         self.shutdownSignal = AsyncStream<Void>.makeStream()
     }
 
@@ -126,6 +130,8 @@ public actor Supervisor {
     /// Stops pulling; waits up to the grace period for running jobs; hands the rest back.
     func drain() async {
         stopping = true
+        for waiter in slotWaiters.values { waiter.resume() }
+        slotWaiters.removeAll()
         logger.info("worker draining", metadata: ["running": .stringConvertible(inflight.count)])
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: settings.shutdownGrace)
@@ -159,7 +165,7 @@ public actor Supervisor {
         } else {
             tenant = TenantPipeline(
                 config: config, org: org, handler: handlers[config.name]!, jobs: jobs, workerId: settings.id, logger: logger,
-                onFinish: { [weak self] id in await self?.finished(id) })
+                completions: completions, onFinish: { [weak self] id in await self?.finished(id) })
             tenants[key] = tenant
         }
         inflight[job.id] = Inflight(job: job, org: org, config: config, tenant: key)
@@ -170,6 +176,16 @@ public actor Supervisor {
     func finished(_ id: UUID) {
         guard let entry = inflight.removeValue(forKey: id) else { return }
         perPipeline[entry.config.name, default: 1] -= 1
+        slotWaiters.removeValue(forKey: entry.config.name)?.resume()
+    }
+
+    /// Returns once `config`'s pipeline has a free local slot (or the worker is stopping).
+    func waitForSlot(_ config: PipelineConfig) async {
+        guard freeSlots(config) == 0, !stopping else { return }
+        await withCheckedContinuation { continuation in
+            slotWaiters[config.name]?.resume()
+            slotWaiters[config.name] = continuation
+        }
     }
 
     nonisolated func pullLoop(_ config: PipelineConfig) async {
@@ -179,7 +195,7 @@ public actor Supervisor {
             let free = await freeSlots(config)
             if free == 0 {
                 if await stopping { return }
-                try? await Task.sleep(for: .milliseconds(3))
+                await waitForSlot(config)
                 continue
             }
             do {
@@ -190,7 +206,7 @@ public actor Supervisor {
                 }
                 if claims.isEmpty {
                     try? await Task.sleep(for: idle)
-                    idle = min(idle * 2, .milliseconds(200))
+                    idle = min(idle * 2, .milliseconds(50))
                     continue
                 }
                 idle = .milliseconds(5)
@@ -249,7 +265,8 @@ public actor Supervisor {
                 }
             }
             try await jobs.ledger.workerHeartbeat(
-                id: settings.id, host: settings.host, pid: settings.pid, pipelines: served.map(\.name), running: running.count, on: jobs.db)
+                id: settings.id, host: settings.host, pid: settings.pid, pipelines: served.map(\.name),
+                lease: served.map(\.lease).min() ?? .seconds(30), running: running.count, on: jobs.db)
         } catch {
             logger.warning("heartbeat failed", metadata: ["error": .string("\(error)")])
         }

@@ -14,6 +14,7 @@ actor TenantPipeline {
     let workerId: String
     let logger: Logger
     let onFinish: @Sendable (UUID) async -> Void
+    let completions: CompletionBatcher
 
     private var running: [UUID: (control: JobControl, task: Task<Void, Never>)] = [:]
     private var waiting: [ClaimedJob] = []
@@ -21,8 +22,9 @@ actor TenantPipeline {
 
     init(
         config: PipelineConfig, org: String, handler: any JobHandler, jobs: JobSystem, workerId: String, logger: Logger,
-        onFinish: @escaping @Sendable (UUID) async -> Void
+        completions: CompletionBatcher, onFinish: @escaping @Sendable (UUID) async -> Void
     ) {
+        self.completions = completions
         self.config = config
         self.org = org
         self.handler = handler
@@ -42,7 +44,9 @@ actor TenantPipeline {
     }
 
     private func start(_ job: ClaimedJob, control: JobControl = JobControl()) {
-        let execution = JobExecution(job: job, org: org, config: config, handler: handler, jobs: jobs, workerId: workerId, logger: logger, control: control)
+        let execution = JobExecution(
+            job: job, org: org, config: config, handler: handler, jobs: jobs, workerId: workerId, logger: logger, control: control,
+            completions: completions)
         let task = Task {
             await execution.run()
             await self.finished(job.id)
@@ -85,6 +89,7 @@ struct JobExecution: Sendable {
     let workerId: String
     let logger: Logger
     let control: JobControl
+    let completions: CompletionBatcher
 
     enum Result: Sendable {
         case succeeded
@@ -107,7 +112,7 @@ struct JobExecution: Sendable {
     private func execute() async {
         let clock = ContinuousClock()
         let started = clock.now
-        logger.info("job started", metadata: ["worker_id": .string(workerId)])
+        logger.debug("job started", metadata: ["worker_id": .string(workerId)])
         let context = JobContext(job: job, workerId: workerId, logger: logger, db: jobs.db, ledger: jobs.ledger)
         let handler = handler, control = control, timeout = config.timeout
         let result: Result = await withTaskGroup(of: Result.self) { group in
@@ -148,12 +153,15 @@ struct JobExecution: Sendable {
         // a new task does not inherit the cancellation, and keeps the log context.
         let execution = self
         await Task {
-            await execution.record(result, elapsed: elapsed)
-            try? await execution.jobs.queue.touchSlots(pipeline: execution.config.name, slots: [(execution.org, execution.job.leaseToken)], lease: nil)
+            if await execution.record(result, elapsed: elapsed) {
+                try? await execution.jobs.queue.touchSlots(pipeline: execution.config.name, slots: [(execution.org, execution.job.leaseToken)], lease: nil)
+            }
         }.value
     }
 
-    private func record(_ result: Result, elapsed: Duration) async {
+    /// Writes the outcome; returns whether the transport slot still needs freeing (the
+    /// completion batcher frees the slots of the jobs it completes).
+    private func record(_ result: Result, elapsed: Duration) async -> Bool {
         let ending: JobLedger.Ending?
         let reason = control.reason
         var error: (any Error)?
@@ -182,13 +190,27 @@ struct JobExecution: Sendable {
         let ms = Int(elapsed.milliseconds)
         guard let ending else {
             logger.warning("job stopped: this worker no longer holds its lease; nothing recorded", metadata: ["duration_ms": .stringConvertible(ms)])
-            return
+            return true
+        }
+        if case .succeeded = ending {
+            do {
+                if try await completions.succeed(job, org: org) {
+                    JobMetrics.succeeded(config.name).increment()
+                    logger.info("job succeeded", metadata: ["duration_ms": .stringConvertible(ms)])
+                } else {
+                    JobMetrics.staleCompletions.increment()
+                    logger.warning("outcome rejected: the lease was taken over by a later attempt", metadata: ["duration_ms": .stringConvertible(ms)])
+                }
+            } catch {
+                logger.error("cannot record the job's outcome", metadata: ["error": .string("\(error)")])
+            }
+            return false
         }
         do {
             guard let after = try await jobs.ledger.finish(job, ending, on: jobs.db) else {
                 JobMetrics.staleCompletions.increment()
                 logger.warning("outcome rejected: the lease was taken over by a later attempt", metadata: ["duration_ms": .stringConvertible(ms)])
-                return
+                return true
             }
             var metadata: Logger.Metadata = ["duration_ms": .stringConvertible(ms), "state": .string(after.state.rawValue)]
             if let error { metadata["error"] = .string(String(describing: error)) }
@@ -217,6 +239,7 @@ struct JobExecution: Sendable {
             // The lease will expire and the sweeper will requeue the job.
             logger.error("cannot record the job's outcome", metadata: ["error": .string("\(error)")])
         }
+        return true
     }
 
     private func failure(type: String, message: String, retryable: Bool) -> JobLedger.Ending {

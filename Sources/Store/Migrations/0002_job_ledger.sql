@@ -44,10 +44,55 @@ CREATE INDEX jobs_running_lease_idx ON jobs (lease_expires_at) WHERE state = 'ru
 -- Listings, newest first.
 CREATE INDEX jobs_state_created_idx ON jobs (state, created_at DESC, id DESC);
 CREATE INDEX jobs_org_created_idx ON jobs (org_id, created_at DESC, id DESC);
+CREATE INDEX jobs_pipeline_created_idx ON jobs (pipeline, created_at DESC, id DESC);
+CREATE INDEX jobs_fingerprint_created_idx ON jobs (error_fingerprint, created_at DESC, id DESC) WHERE error_fingerprint IS NOT NULL;
+-- Dead-letter groups.
+CREATE INDEX jobs_dead_groups_idx ON jobs (pipeline, org_id, error_fingerprint, finished_at) WHERE state = 'dead';
+
+-- Jobs by (pipeline, org, state), kept by statement-level triggers (one aggregated upsert per
+-- statement, rows locked in key order), so status pages never count the whole ledger.
+CREATE TABLE job_state_counts (
+    pipeline text NOT NULL,
+    org_key text NOT NULL,
+    state text NOT NULL,
+    n bigint NOT NULL,
+    PRIMARY KEY (pipeline, org_key, state)
+);
+
+CREATE FUNCTION job_state_counts_apply() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO job_state_counts (pipeline, org_key, state, n)
+        SELECT pipeline, COALESCE(org_id::text, ''), state, count(*) FROM new_rows GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+        ON CONFLICT (pipeline, org_key, state) DO UPDATE SET n = job_state_counts.n + EXCLUDED.n;
+    ELSIF TG_OP = 'DELETE' THEN
+        INSERT INTO job_state_counts (pipeline, org_key, state, n)
+        SELECT pipeline, COALESCE(org_id::text, ''), state, -count(*) FROM old_rows GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+        ON CONFLICT (pipeline, org_key, state) DO UPDATE SET n = job_state_counts.n + EXCLUDED.n;
+    ELSE
+        INSERT INTO job_state_counts (pipeline, org_key, state, n)
+        SELECT pipeline, org_key, state, sum(d) FROM (
+            SELECT pipeline, COALESCE(org_id::text, '') AS org_key, state, 1 AS d FROM new_rows
+            UNION ALL
+            SELECT pipeline, COALESCE(org_id::text, ''), state, -1 FROM old_rows
+        ) changes GROUP BY 1, 2, 3 HAVING sum(d) <> 0 ORDER BY 1, 2, 3
+        ON CONFLICT (pipeline, org_key, state) DO UPDATE SET n = job_state_counts.n + EXCLUDED.n;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER jobs_counts_insert AFTER INSERT ON jobs REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION job_state_counts_apply();
+CREATE TRIGGER jobs_counts_update AFTER UPDATE ON jobs REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION job_state_counts_apply();
+CREATE TRIGGER jobs_counts_delete AFTER DELETE ON jobs REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION job_state_counts_apply();
 
 CREATE TABLE job_attempts (
     job_id uuid NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
     attempt integer NOT NULL,
+    pipeline text NOT NULL,
     worker_id text NOT NULL,
     lease_token uuid NOT NULL,
     started_at timestamptz NOT NULL DEFAULT now(),
@@ -57,6 +102,8 @@ CREATE TABLE job_attempts (
     PRIMARY KEY (job_id, attempt),
     CONSTRAINT job_attempts_outcome_check CHECK (outcome IN ('succeeded', 'failed', 'lost', 'cancelled'))
 );
+-- Done and failed in the last hour, run-time percentiles.
+CREATE INDEX job_attempts_finished_idx ON job_attempts (pipeline, finished_at) INCLUDE (started_at, outcome) WHERE finished_at IS NOT NULL;
 
 -- Live worker processes, from their heartbeats.
 CREATE TABLE workers (
@@ -64,6 +111,8 @@ CREATE TABLE workers (
     host text NOT NULL,
     pid integer NOT NULL,
     pipelines text[] NOT NULL,
+    -- The shortest lease the worker holds: it is gone from the list after two of these without a heartbeat.
+    lease_ms integer NOT NULL,
     started_at timestamptz NOT NULL DEFAULT now(),
     last_heartbeat_at timestamptz NOT NULL DEFAULT now(),
     running integer NOT NULL DEFAULT 0

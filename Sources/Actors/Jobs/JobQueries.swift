@@ -1,0 +1,262 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Store
+
+/// Filters of the job listings (all optional; `orgId` is forced for tenant callers).
+public struct JobFilter: Sendable {
+    public var state: JobState?
+    public var pipeline: String?
+    public var orgId: UUID?
+    public var errorFingerprint: String?
+
+    public init(state: JobState? = nil, pipeline: String? = nil, orgId: UUID? = nil, errorFingerprint: String? = nil) {
+        self.state = state
+        self.pipeline = pipeline
+        self.orgId = orgId
+        self.errorFingerprint = errorFingerprint
+    }
+}
+
+/// Which dead jobs a bulk retry takes.
+public struct BulkRetryFilter: Sendable {
+    public var pipeline: String?
+    public var orgId: UUID?
+    public var errorFingerprint: String?
+    public var deadSince: Date?
+
+    public init(pipeline: String? = nil, orgId: UUID? = nil, errorFingerprint: String? = nil, deadSince: Date? = nil) {
+        self.pipeline = pipeline
+        self.orgId = orgId
+        self.errorFingerprint = errorFingerprint
+        self.deadSince = deadSince
+    }
+}
+
+public struct PipelineStats: Sendable {
+    public var counts: [JobState: Int] = [:]
+    public var succeededLastHour = 0
+    public var failedLastHour = 0
+    public var p50RunMs: Double?
+    public var p95RunMs: Double?
+    public var oldestQueuedAt: Date?
+
+    public init() {}
+}
+
+public struct DeadLetterGroup: Sendable {
+    public let pipeline: String
+    public let orgId: UUID?
+    public let errorFingerprint: String?
+    public let count: Int
+    public let firstAt: Date
+    public let lastAt: Date
+    public let sampleError: String?
+}
+
+public struct WorkerRecord: Sendable {
+    public let id: String
+    public let host: String
+    public let pid: Int
+    public let startedAt: Date
+    public let lastHeartbeatAt: Date
+    public let running: Int
+}
+
+/// The read side and bulk actions of the operator surface.
+extension JobLedger {
+    static let recordColumns = """
+        id, org_id, pipeline, state, attempt, max_attempts, priority, run_at, progress::text, last_error, error_fingerprint,
+        args::text, unique_key, request_id, cancel_requested, created_at, started_at, finished_at
+        """
+
+    static func decodeRecord(_ row: PostgresRow) throws -> (JobRecord, Int64) {
+        let r = try row.decode(
+            (UUID, UUID?, String, String, Int, Int, Int, Date, String?, String?, String?, String, String?, String?, Bool, Date, Date?, Date?, Int64).self)
+        let record = JobRecord(
+            id: r.0, orgId: r.1, pipeline: r.2, state: JobState(rawValue: r.3) ?? .dead, attempt: r.4, maxAttempts: r.5, priority: r.6,
+            runAt: r.7, progressJSON: r.8, lastError: r.9, errorFingerprint: r.10, argsJSON: r.11, uniqueKey: r.12, requestId: r.13,
+            cancelRequested: r.14, createdAt: r.15, startedAt: r.16, finishedAt: r.17)
+        return (record, r.18)
+    }
+
+    /// Jobs newest first, keyset-paged over `(created_at, id)`. Unnamed statements are planned
+    /// with their values, so the `IS NULL OR` filters collapse and the matching index is used.
+    public func list(_ filter: JobFilter, limit: Int, after cursor: PageCursor?, on runner: some QueryRunner) async throws -> Page<JobRecord> {
+        let rows = try await runner.run(
+            """
+            SELECT \(unescaped: Self.recordColumns), (extract(epoch FROM created_at) * 1000000)::int8
+            FROM jobs
+            WHERE (\(filter.state?.rawValue)::text IS NULL OR state = \(filter.state?.rawValue))
+              AND (\(filter.pipeline)::text IS NULL OR pipeline = \(filter.pipeline))
+              AND (\(filter.orgId)::uuid IS NULL OR org_id = \(filter.orgId))
+              AND (\(filter.errorFingerprint)::text IS NULL OR error_fingerprint = \(filter.errorFingerprint))
+              AND (\(cursor == nil) OR (created_at, id) < (timestamptz 'epoch' + \(cursor?.micros ?? 0) * interval '1 microsecond', \(cursor?.id ?? UUID())))
+            ORDER BY created_at DESC, id DESC
+            LIMIT \(limit + 1)
+            """, logger: logger)
+        var out: [(JobRecord, PageCursor)] = []
+        for try await row in rows {
+            let (record, micros) = try Self.decodeRecord(row)
+            out.append((record, PageCursor(micros: micros, id: record.id)))
+        }
+        return Page.from(rows: out, limit: limit)
+    }
+
+    /// Counts by state (from the trigger-kept counts), the last hour's outcomes and run-time
+    /// percentiles, and the oldest queued job, per pipeline.
+    public func pipelineStats(on runner: some QueryRunner) async throws -> [String: PipelineStats] {
+        var stats: [String: PipelineStats] = [:]
+        let counts = try await runner.run(
+            "SELECT pipeline, state, sum(n)::int8 FROM job_state_counts GROUP BY pipeline, state HAVING sum(n) <> 0", logger: logger)
+        for try await (pipeline, state, n) in counts.decode((String, String, Int).self) {
+            if let state = JobState(rawValue: state) { stats[pipeline, default: .init()].counts[state] = n }
+        }
+        let hour = try await runner.run(
+            """
+            SELECT pipeline,
+                   count(*) FILTER (WHERE outcome = 'succeeded')::int8,
+                   count(*) FILTER (WHERE outcome = 'failed')::int8,
+                   (percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - started_at)) * 1000)::float8,
+                   (percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - started_at)) * 1000)::float8
+            FROM job_attempts
+            WHERE finished_at IS NOT NULL AND finished_at > now() - interval '1 hour'
+            GROUP BY pipeline
+            """, logger: logger)
+        for try await (pipeline, succeeded, failed, p50, p95) in hour.decode((String, Int, Int, Double?, Double?).self) {
+            stats[pipeline, default: .init()].succeededLastHour = succeeded
+            stats[pipeline, default: .init()].failedLastHour = failed
+            stats[pipeline, default: .init()].p50RunMs = p50
+            stats[pipeline, default: .init()].p95RunMs = p95
+        }
+        for (pipeline, _, oldest) in try await queueDepths(on: runner) {
+            stats[pipeline, default: .init()].oldestQueuedAt = oldest
+        }
+        return stats
+    }
+
+    /// One org's unfinished and dead jobs by state and its oldest queued job.
+    public func orgJobCounts(orgId: UUID, on runner: some QueryRunner) async throws -> (counts: [JobState: Int], oldestQueuedAt: Date?) {
+        var counts: [JobState: Int] = [:]
+        let rows = try await runner.run(
+            "SELECT state, sum(n)::int8 FROM job_state_counts WHERE org_key = \(orgId.uuidString.lowercased()) GROUP BY state", logger: logger)
+        for try await (state, n) in rows.decode((String, Int).self) {
+            if let state = JobState(rawValue: state) { counts[state] = n }
+        }
+        var oldest: Date?
+        let queued = try await runner.run(
+            "SELECT min(run_at) FROM jobs WHERE state = 'queued' AND org_id = \(orgId)", logger: logger)
+        for try await value in queued.decode(Date?.self) { oldest = value }
+        return (counts, oldest)
+    }
+
+    /// Dead jobs grouped by `(pipeline, org, fingerprint)`, most recent group first, with one sample error.
+    public func deadLetterGroups(limit: Int, on runner: some QueryRunner) async throws -> [DeadLetterGroup] {
+        let rows = try await runner.run(
+            """
+            WITH g AS (
+                SELECT pipeline, org_id, error_fingerprint, count(*)::int8 AS n, min(finished_at) AS first_at, max(finished_at) AS last_at
+                FROM jobs WHERE state = 'dead'
+                GROUP BY pipeline, org_id, error_fingerprint
+                ORDER BY last_at DESC, pipeline, org_id, error_fingerprint
+                LIMIT \(limit)
+            )
+            SELECT g.pipeline, g.org_id, g.error_fingerprint, g.n, g.first_at, g.last_at, s.last_error
+            FROM g LEFT JOIN LATERAL (
+                SELECT last_error FROM jobs j
+                WHERE j.state = 'dead' AND j.pipeline = g.pipeline
+                  AND ((g.org_id IS NULL AND j.org_id IS NULL) OR j.org_id = g.org_id)
+                  AND ((g.error_fingerprint IS NULL AND j.error_fingerprint IS NULL) OR j.error_fingerprint = g.error_fingerprint)
+                ORDER BY j.finished_at DESC LIMIT 1
+            ) s ON true
+            ORDER BY g.last_at DESC, g.pipeline, g.org_id, g.error_fingerprint
+            """, logger: logger)
+        var groups: [DeadLetterGroup] = []
+        for try await (pipeline, orgId, fingerprint, n, first, last, sample) in rows.decode((String, UUID?, String?, Int, Date, Date, String?).self) {
+            groups.append(
+                DeadLetterGroup(pipeline: pipeline, orgId: orgId, errorFingerprint: fingerprint, count: n, firstAt: first, lastAt: last, sampleError: sample))
+        }
+        return groups
+    }
+
+    /// Workers that heartbeated within two of their lease periods.
+    public func liveWorkers(on runner: some QueryRunner) async throws -> [WorkerRecord] {
+        let rows = try await runner.run(
+            """
+            SELECT id, host, pid, started_at, last_heartbeat_at, running FROM workers
+            WHERE last_heartbeat_at > now() - 2 * lease_ms * interval '1 millisecond'
+            ORDER BY started_at, id
+            """, logger: logger)
+        var workers: [WorkerRecord] = []
+        for try await (id, host, pid, started, beat, running) in rows.decode((String, String, Int, Date, Date, Int).self) {
+            workers.append(WorkerRecord(id: id, host: host, pid: pid, startedAt: started, lastHeartbeatAt: beat, running: running))
+        }
+        return workers
+    }
+
+    /// Forgets workers silent for a day (the list already hides them after two lease periods).
+    public func pruneWorkers(on runner: some QueryRunner) async throws {
+        try await runner.run("DELETE FROM workers WHERE last_heartbeat_at < now() - interval '1 day'", logger: logger).consume()
+    }
+
+    /// Retries the dead jobs matching `filter`. A dry run only counts. A real run moves them all
+    /// to `scheduled` with `run_at` spread at `rate` jobs per second (so 50,000 dead jobs do not
+    /// stampede the workers; the promoter releases them as they come due), each with a fresh
+    /// allowance of its pipeline's `max_attempts`, ids and history kept. Jobs whose unique key an
+    /// unfinished job now holds are skipped (counted in `matched`, not in `retried`).
+    public func bulkRetry(
+        _ filter: BulkRetryFilter, dryRun: Bool, rate: Int, catalog: PipelineCatalog, on runner: some QueryRunner
+    ) async throws -> (matched: Int, retried: Int, ids: [UUID]) {
+        let matchSQL: PostgresQuery = """
+            SELECT id FROM jobs
+            WHERE state = 'dead'
+              AND (\(filter.pipeline)::text IS NULL OR pipeline = \(filter.pipeline))
+              AND (\(filter.orgId)::uuid IS NULL OR org_id = \(filter.orgId))
+              AND (\(filter.errorFingerprint)::text IS NULL OR error_fingerprint = \(filter.errorFingerprint))
+              AND (\(filter.deadSince)::timestamptz IS NULL OR finished_at >= \(filter.deadSince))
+            """
+        if dryRun {
+            var count = 0
+            for try await _ in try await runner.run(matchSQL, logger: logger) { count += 1 }
+            return (count, 0, [])
+        }
+        let names = catalog.names
+        let allowances = names.map { catalog[$0]!.maxAttempts }
+        let perJobMs = 1000.0 / Double(max(rate, 1))
+        let rows = try await runner.run(
+            """
+            WITH matched AS (
+                SELECT id, finished_at FROM jobs
+                WHERE state = 'dead'
+                  AND (\(filter.pipeline)::text IS NULL OR pipeline = \(filter.pipeline))
+                  AND (\(filter.orgId)::uuid IS NULL OR org_id = \(filter.orgId))
+                  AND (\(filter.errorFingerprint)::text IS NULL OR error_fingerprint = \(filter.errorFingerprint))
+                  AND (\(filter.deadSince)::timestamptz IS NULL OR finished_at >= \(filter.deadSince))
+                FOR UPDATE
+            ),
+            free AS (
+                SELECT m.id, row_number() OVER (ORDER BY m.finished_at, m.id) - 1 AS position FROM matched m JOIN jobs j ON j.id = m.id
+                WHERE j.unique_key IS NULL OR NOT EXISTS (
+                    SELECT 1 FROM jobs o WHERE o.pipeline = j.pipeline AND o.unique_key = j.unique_key AND o.id <> j.id
+                      AND o.state IN ('scheduled', 'queued', 'running', 'retrying'))
+            ),
+            retried AS (
+                UPDATE jobs SET state = 'scheduled', finished_at = NULL, cancel_requested = false, updated_at = now(),
+                       run_at = now() + free.position * \(perJobMs) * interval '1 millisecond',
+                       max_attempts = jobs.attempt - jobs.returned_attempts + COALESCE(
+                           (SELECT c.m FROM unnest(\(names)::text[], \(allowances)::int8[]) AS c(n, m) WHERE c.n = jobs.pipeline), jobs.max_attempts)
+                FROM free WHERE jobs.id = free.id
+                RETURNING jobs.id
+            )
+            SELECT (SELECT count(*) FROM matched)::int8, id FROM retried
+            UNION ALL SELECT (SELECT count(*) FROM matched)::int8, NULL WHERE NOT EXISTS (SELECT 1 FROM retried)
+            """, logger: logger)
+        var matched = 0
+        var ids: [UUID] = []
+        for try await (count, id) in rows.decode((Int, UUID?).self) {
+            matched = count
+            if let id { ids.append(id) }
+        }
+        return (matched, ids.count, ids)
+    }
+}

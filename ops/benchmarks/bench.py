@@ -1,0 +1,281 @@
+#!/usr/bin/env python3
+"""Fieldwork orchestrator benchmarks (called by ops/bench). Each run uses a scratch database and
+Redis key prefix of its own, a `fieldwork serve` for enqueueing over HTTP, and `fieldwork work`
+processes; Sidekiq runs on the same Redis as the baseline."""
+import json, os, random, re, subprocess, sys, threading, time, urllib.request, urllib.error
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = sys.argv[1]
+WHAT = sys.argv[2] if len(sys.argv) > 2 else "all"
+MAIN_DB = os.environ["DATABASE_URL"]
+REDIS_URL = os.environ["REDIS_URL"]
+REDIS_PORT = REDIS_URL.rsplit(":", 1)[1].split("/")[0]
+PORT = int(os.environ.get("BENCH_PORT", "18282"))
+CLK = os.sysconf("SC_CLK_TCK")
+
+
+def psql(sql, db=None):
+    return subprocess.run(["psql", "-Atq", db or MAIN_DB, "-c", sql], check=True, capture_output=True, text=True).stdout.strip()
+
+
+def redis_cli(*args, db=0):
+    return subprocess.run(["redis-cli", "-p", REDIS_PORT, "-n", str(db), *args], check=True, capture_output=True, text=True).stdout.strip()
+
+
+def cpu_seconds(pids):
+    total = 0
+    for pid in pids:
+        try:
+            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except OSError:
+            pass
+    return total / CLK
+
+
+def pids_of(user=None, name=None):
+    args = ["pgrep"] + (["-u", user] if user else []) + ([name] if name else [])
+    out = subprocess.run(args, capture_output=True, text=True).stdout.split()
+    return [int(p) for p in out]
+
+
+class World:
+    """A scratch ledger, a server, and workers."""
+
+    def __init__(self, workers=1, env=None):
+        self.name = f"bench_{int(time.time())}_{random.randint(0, 99999)}"
+        psql(f"CREATE DATABASE {self.name}")
+        self.db = MAIN_DB.rsplit("/", 1)[0] + "/" + self.name
+        self.env = dict(os.environ, DATABASE_URL=self.db, REDIS_KEY_PREFIX=f"fwbench:{self.name}:", LOG_LEVEL="warning",
+                        HOST="127.0.0.1", PORT=str(PORT), **(env or {}))
+        self.log = open(os.path.join(os.environ["FIELDWORK_DATA"], f"{self.name}.log"), "w")
+        self.server = subprocess.Popen([BIN, "serve"], env=self.env, stdout=self.log, stderr=self.log)
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{PORT}/health", timeout=1)
+                break
+            except Exception:
+                time.sleep(0.1)
+        self.token = self.post("/api/v1/internal/auth/login", {"email": "staff@demo.fieldwork.test", "password": "fieldwork-staff-demo"})["accessToken"]
+        self.workers = [subprocess.Popen([BIN, "work"], env=self.env, stdout=self.log, stderr=self.log) for _ in range(workers)]
+        self.orgs = []
+
+    def post(self, path, body, token=None):
+        request = urllib.request.Request(f"http://127.0.0.1:{PORT}{path}", data=json.dumps(body).encode(), method="POST",
+                                         headers={"content-type": "application/json", **({"authorization": f"Bearer {token}"} if token else {})})
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return json.loads(response.read())
+
+    def make_orgs(self, n):
+        values = ",".join(f"(gen_random_uuid(), 'Bench {i}', '{self.name}-{i}', 'America/Chicago')" for i in range(n))
+        self.orgs = psql(f"INSERT INTO organizations (id, name, slug, timezone) VALUES {values} RETURNING id", self.db).split()
+        return self.orgs
+
+    def enqueue(self, pipeline, count, orgs=None, args=None):
+        body = {"pipeline": pipeline, "count": count}
+        if orgs: body["orgIds"] = orgs
+        if args: body["args"] = args
+        return self.post("/api/v1/internal/diagnostics/jobs", body, self.token)["enqueued"]
+
+    def count(self, state="succeeded"):
+        return int(psql(f"SELECT count(*) FROM jobs WHERE state = '{state}'", self.db))
+
+    def pids(self):
+        return {"fieldwork serve": [self.server.pid], "fieldwork work": [w.pid for w in self.workers],
+                "postgres": pids_of(user="postgres"), "redis-server": pids_of(name="redis-server")}
+
+    def close(self):
+        for p in self.workers + [self.server]:
+            p.terminate()
+        for p in self.workers + [self.server]:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        psql(f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")
+        keys = subprocess.run(["redis-cli", "-p", REDIS_PORT, "--scan", "--pattern", f"fwbench:{self.name}:*"], capture_output=True, text=True).stdout.split()
+        for i in range(0, len(keys), 500):
+            redis_cli("DEL", *keys[i:i + 500])
+
+
+def profile(before, after, seconds):
+    parts = [f"{name} {100 * (after[name] - before[name]) / seconds:.0f}%" for name in before]
+    return "CPU (% of one core): " + ", ".join(parts)
+
+
+def throughput(workers, total=100_000, orgs=10):
+    world = World(workers=workers)
+    try:
+        ids = world.make_orgs(orgs)
+        time.sleep(1.5)
+        pids = world.pids()
+        before = {k: cpu_seconds(v) for k, v in pids.items()}
+        start = time.time()
+        per_org = total // orgs
+        world.enqueue("noop", per_org, ids)
+        enqueued = time.time() - start
+        while world.count() < total:
+            time.sleep(0.05)
+            if time.time() - start > 600:
+                raise RuntimeError("timed out")
+        elapsed = time.time() - start
+        after = {k: cpu_seconds(v) for k, v in pids.items()}
+        return {"workers": workers, "jobs": total, "seconds": elapsed, "rate": total / elapsed, "enqueue_seconds": enqueued,
+                "profile": profile(before, after, elapsed)}
+    finally:
+        world.close()
+
+
+def sidekiq(processes, total=100_000):
+    if subprocess.run(["which", "sidekiq"], capture_output=True).returncode != 0:
+        return None
+    db = 7
+    url = f"redis://127.0.0.1:{REDIS_PORT}/{db}"
+    redis_cli("FLUSHDB", db=db)
+    script = os.path.join(ROOT, "ops", "benchmarks", "sidekiq_noop.rb")
+    env = dict(os.environ, SIDEKIQ_REDIS_URL=url)
+    log = open(os.path.join(os.environ["FIELDWORK_DATA"], "sidekiq.log"), "w")
+    procs = [subprocess.Popen(["sidekiq", "-r", script, "-c", "10"], env=env, stdout=log, stderr=log) for _ in range(processes)]
+    try:
+        for _ in range(200):
+            if int(redis_cli("SCARD", "processes", db=db) or 0) >= processes:
+                break
+            time.sleep(0.1)
+        time.sleep(1)
+        pids = {"sidekiq": [p.pid for p in procs], "redis-server": pids_of(name="redis-server")}
+        before = {k: cpu_seconds(v) for k, v in pids.items()}
+        start = time.time()
+        subprocess.run(["ruby", "-r", script, "-e", ""], env=dict(env, SIDEKIQ_ENQUEUE=str(total)), check=True)
+        enqueued = time.time() - start
+        while int(redis_cli("GET", "stat:processed", db=db) or 0) < total:
+            time.sleep(0.05)
+            if time.time() - start > 600:
+                raise RuntimeError("sidekiq timed out")
+        elapsed = time.time() - start
+        after = {k: cpu_seconds(v) for k, v in pids.items()}
+        return {"workers": processes, "jobs": total, "seconds": elapsed, "rate": total / elapsed, "enqueue_seconds": enqueued,
+                "profile": profile(before, after, elapsed)}
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(timeout=30)
+        redis_cli("FLUSHDB", db=db)
+
+
+def percentiles(world, where):
+    row = psql(f"""SELECT count(*), percentile_cont(0.5) WITHIN GROUP (ORDER BY l), percentile_cont(0.99) WITHIN GROUP (ORDER BY l), max(l)
+                   FROM (SELECT extract(epoch FROM a.started_at - j.created_at) * 1000 AS l
+                         FROM jobs j JOIN job_attempts a ON a.job_id = j.id AND a.attempt = 1 WHERE {where}) t""", world.db)
+    n, p50, p99, top = row.split("|")
+    return {"n": int(n), "p50": float(p50), "p99": float(p99), "max": float(top)}
+
+
+def paced(world, rate_per_s, seconds, batch, orgs):
+    """Enqueues `batch` jobs per request at `rate_per_s` jobs/s for `seconds` (open loop)."""
+    interval = batch / rate_per_s
+    start = time.time()
+    sent = 0
+    n = 0
+    while time.time() - start < seconds:
+        target = start + n * interval
+        delay = target - time.time()
+        if delay > 0:
+            time.sleep(delay)
+        sent += world.enqueue("noop", batch, orgs)
+        n += 1
+    return sent
+
+
+def latency(rate=1000, seconds=20):
+    world = World(workers=2)
+    try:
+        ids = world.make_orgs(10)
+        time.sleep(1.5)
+        sent = paced(world, rate, seconds, 10, [ids[0]])
+        while world.count() < sent:
+            time.sleep(0.1)
+        return {"rate": rate, "seconds": seconds, **percentiles(world, "true")}
+    finally:
+        world.close()
+
+
+def noisy(flood=100_000, quiet_rate=20):
+    world = World(workers=2)
+    try:
+        loud, quiet = world.make_orgs(2)
+        time.sleep(1.5)
+        world.enqueue("noop", flood, [loud])
+        flood_committed = time.time()
+        result = {}
+        sent = paced(world, quiet_rate, 8, 1, [quiet])
+        result["backlog_left_when_quiet_stopped"] = world.count("queued")
+        while world.count() < flood + sent:
+            time.sleep(0.1)
+        result.update(percentiles(world, f"j.org_id = '{quiet}'"))
+        result["flood"] = flood
+        result["quiet_rate"] = quiet_rate
+        return result
+    finally:
+        world.close()
+
+
+def main():
+    results = {}
+    if WHAT in ("jobs", "all"):
+        for n in (1, 2):
+            results[f"fieldwork-{n}"] = throughput(n)
+            print(f"fieldwork, {n} worker process(es):", results[f"fieldwork-{n}"], flush=True)
+            results[f"sidekiq-{n}"] = sidekiq(n)
+            print(f"sidekiq, {n} process(es):", results[f"sidekiq-{n}"], flush=True)
+    if WHAT in ("latency", "all"):
+        results["latency"] = latency()
+        print("latency:", results["latency"], flush=True)
+    if WHAT in ("noisy", "all"):
+        results["noisy"] = noisy()
+        print("noisy neighbour:", results["noisy"], flush=True)
+    write(results)
+
+
+def write(results):
+    path = os.path.join(ROOT, "docs", "benchmarks.md")
+    text = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
+    machine = f"{os.cpu_count()} cores, {round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB"
+    lines = [f"## Orchestrator (`ops/bench {WHAT}`)", "",
+             f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on this machine ({machine}), release build, "
+             "Postgres 15 and Redis 7 from `ops/stack` on loopback, shipped `pipelines/*.yaml`. Command: "
+             f"`ops/bench {WHAT}`.", ""]
+    if any(k.startswith("fieldwork-") for k in results):
+        lines += ["### No-op jobs end to end (enqueue 100,000 over HTTP, until all succeeded)", "",
+                  "| system | worker processes | seconds | jobs/s | enqueue part (s) | where the CPU went |", "|---|---|---|---|---|---|"]
+        for key in sorted(results):
+            r = results[key]
+            if not key.startswith(("fieldwork-", "sidekiq-")):
+                continue
+            if r is None:
+                lines.append(f"| {key.split('-')[0]} | {key.split('-')[1]} | not run (ruby-sidekiq missing) | | | |")
+                continue
+            lines.append(f"| {key.split('-')[0]} | {r['workers']} | {r['seconds']:.1f} | {r['rate']:,.0f} | {r['enqueue_seconds']:.1f} | {r['profile']} |")
+        lines += ["", "Fieldwork's jobs are 10 orgs × 10,000 (one diagnostics request); each job is a ledger row with an attempt row, "
+                  "claimed, fenced and completed in Postgres. Sidekiq 6 (Debian `ruby-sidekiq`, `-c 10`) pushes with `push_bulk` "
+                  "and keeps nothing but Redis.", ""]
+    if "latency" in results:
+        r = results["latency"]
+        lines += [f"### Enqueue → start latency at a steady {r['rate']:,} jobs/s ({r['seconds']} s, 2 workers)", "",
+                  f"{r['n']:,} jobs: p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms, max {r['max']:.1f} ms "
+                  "(attempt 1 `started_at` − job `created_at`).", ""]
+    if "noisy" in results:
+        r = results["noisy"]
+        lines += ["### Noisy neighbour", "",
+                  f"One org floods {r['flood']:,} no-op jobs; a quiet org enqueues {r['quiet_rate']} jobs/s meanwhile "
+                  f"({r['backlog_left_when_quiet_stopped']:,} flood jobs were still queued when the quiet org stopped). "
+                  f"Quiet org's enqueue → start: {r['n']} jobs, p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms, max {r['max']:.1f} ms. Target p99 < 100 ms.", ""]
+    section = "\n".join(lines)
+    pattern = re.compile(r"## Orchestrator \(`ops/bench[^\n]*\n.*?(?=\n## |\Z)", re.S)
+    text = pattern.sub(lambda _: section.rstrip() + "\n", text) if pattern.search(text) else text.rstrip() + "\n\n" + section
+    open(path, "w").write(text.rstrip() + "\n")
+    print(f"results written to {path}")
+
+
+if __name__ == "__main__":
+    main()
