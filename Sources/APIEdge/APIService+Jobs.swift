@@ -12,7 +12,8 @@ extension APIService {
         let caller = try await requireMember([.admin])
         let page = try Validate.page(limit: input.query.limit, cursor: input.query.cursor)
         let filter = JobFilter(
-            state: input.query.state.flatMap { JobState(rawValue: $0.rawValue) }, pipeline: input.query.pipeline, orgId: caller.scope.orgId)
+            state: input.query.state.flatMap { JobState(rawValue: $0.rawValue) }, pipeline: try Validate.text(input.query.pipeline, 1...63, "pipeline"),
+            orgId: caller.scope.orgId)
         let result = try await jobs.ledger.list(filter, limit: page.limit, after: page.cursor, on: db)
         return .ok(.init(body: .json(.init(items: result.items.map { .init($0) }, nextCursor: result.nextCursor))))
     }
@@ -30,8 +31,9 @@ extension APIService {
         _ = try requireStaff()
         let page = try Validate.page(limit: input.query.limit, cursor: input.query.cursor)
         let filter = JobFilter(
-            state: input.query.state.flatMap { JobState(rawValue: $0.rawValue) }, pipeline: input.query.pipeline,
-            orgId: try input.query.orgId.map { try Validate.uuid($0, "orgId") }, errorFingerprint: input.query.errorFingerprint)
+            state: input.query.state.flatMap { JobState(rawValue: $0.rawValue) }, pipeline: try Validate.text(input.query.pipeline, 1...63, "pipeline"),
+            orgId: try input.query.orgId.map { try Validate.uuid($0, "orgId") },
+            errorFingerprint: try Validate.text(input.query.errorFingerprint, 1...64, "errorFingerprint"))
         let result = try await jobs.ledger.list(filter, limit: page.limit, after: page.cursor, on: db)
         return .ok(.init(body: .json(.init(items: result.items.map { .init($0) }, nextCursor: result.nextCursor))))
     }
@@ -105,8 +107,9 @@ extension APIService {
         let staff = try requireStaff()
         guard case .json(let body) = input.body else { throw APIError.unsupportedMediaType("expected application/json") }
         let filter = BulkRetryFilter(
-            pipeline: body.filter.pipeline, orgId: try body.filter.orgId.map { try Validate.uuid($0, "filter.orgId") },
-            errorFingerprint: body.filter.errorFingerprint, deadSince: body.filter.deadSince)
+            pipeline: try Validate.text(body.filter.pipeline, 1...63, "filter.pipeline"),
+            orgId: try body.filter.orgId.map { try Validate.uuid($0, "filter.orgId") },
+            errorFingerprint: try Validate.text(body.filter.errorFingerprint, 1...64, "filter.errorFingerprint"), deadSince: body.filter.deadSince)
         if body.dryRun {
             let result = try await jobs.ledger.bulkRetry(filter, dryRun: true, rate: config.bulkRetryRate, catalog: jobs.catalog, on: db)
             return .ok(.init(body: .json(.init(matched: result.matched, retried: 0))))
@@ -208,7 +211,7 @@ extension APIService {
     func triggerSchedule(_ input: Operations.TriggerSchedule.Input) async throws -> Operations.TriggerSchedule.Output {
         let staff = try requireStaff()
         let name = input.path.name
-        guard let config = jobs.catalog[name], config.schedule != nil else { throw APIError.notFound("no schedule named \(name)") }
+        guard name.unicodeScalars.count <= 63, let config = jobs.catalog[name], config.schedule != nil else { throw APIError.notFound("no schedule named \(name)") }
         let requestId = request.requestId
         let enqueued: [EnqueuedJob] = try await transaction { connection in
             let enqueued = try await Scheduler.trigger(config, jobs: jobs, requestId: requestId, on: connection)

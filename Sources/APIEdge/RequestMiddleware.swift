@@ -131,6 +131,10 @@ struct RequestMiddleware: RouterMiddleware {
             default:
                 return APIError(status: error.status, code: error.status.code < 500 ? "VALIDATION_ERROR" : "INTERNAL", message: error.body ?? error.status.reasonPhrase)
             }
+        case let error as PSQLError where ["22021", "22P05"].contains(error.serverInfo?[.sqlState]):
+            // A value Postgres text cannot hold (a NUL character) that no validator caught.
+            logger.warning("text value refused by the database", metadata: ["sqlstate": .string(error.serverInfo?[.sqlState] ?? "")])
+            return .validation("a text value holds a character that cannot be stored (NUL)")
         case let error as PSQLError where error.serverInfo == nil:
             logger.error("database unreachable", metadata: ["error": .string(String(describing: error.code))])
             return .unavailable("the database is unavailable")

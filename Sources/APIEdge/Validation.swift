@@ -11,6 +11,16 @@ enum Validate {
         return value
     }
 
+    /// An optional filter or field: its length (as the spec counts it) and no NUL characters,
+    /// which Postgres text cannot hold.
+    static func text(_ value: String?, _ range: ClosedRange<Int>, _ field: String) throws -> String? {
+        guard let value else { return nil }
+        guard !value.unicodeScalars.contains("\u{0}") else {
+            throw APIError.validation("\(field): must not contain NUL characters", details: [(field, "must not contain NUL characters")])
+        }
+        return try length(value, range, field)
+    }
+
     static func email(_ value: String, _ field: String) throws -> String {
         let trimmed = value.lowercased()
         let parts = trimmed.split(separator: "@", omittingEmptySubsequences: false)
