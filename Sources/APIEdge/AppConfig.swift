@@ -56,6 +56,8 @@ public struct AppConfig: Sendable {
     public var schedulerTick: Duration
     /// Jobs per second a bulk retry releases.
     public var bulkRetryRate: Int
+    /// `fieldwork work` commits its ledger writes with `synchronous_commit = off`.
+    public var workerAsyncCommit: Bool
 
     /// Reads and validates the environment. Throws `ConfigError` naming the first bad variable.
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AppConfig {
@@ -126,7 +128,8 @@ public struct AppConfig: Sendable {
             reconcileInterval: .milliseconds(try integer("reconcile.interval.ms", "RECONCILE_INTERVAL_MS", default: 10_000, range: 100...3_600_000)),
             reconcileGrace: .milliseconds(try integer("reconcile.grace.ms", "RECONCILE_GRACE_MS", default: 5000, range: 0...3_600_000)),
             schedulerTick: .milliseconds(try integer("scheduler.tick.ms", "SCHEDULER_TICK_MS", default: 1000, range: 50...60_000)),
-            bulkRetryRate: try integer("bulk.retry.rate", "BULK_RETRY_RATE", default: 500, range: 1...100_000)
+            bulkRetryRate: try integer("bulk.retry.rate", "BULK_RETRY_RATE", default: 500, range: 1...100_000),
+            workerAsyncCommit: try integer("worker.async.commit", "WORKER_ASYNC_COMMIT", default: 0, range: 0...1) == 1
         )
     }
 

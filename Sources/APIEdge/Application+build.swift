@@ -19,8 +19,14 @@ public struct AppClients: Sendable {
     public let storage: any ObjectStore
     public let jobs: JobSystem
 
-    public init(config: AppConfig, logger: Logger) throws {
-        self.db = PostgresClient(configuration: try DatabaseSettings.configuration(url: config.databaseURL), backgroundLogger: logger)
+    /// `workerOnly`: the process runs only workers, whose ledger writes (claims, completions,
+    /// heartbeats) commit asynchronously when `WORKER_ASYNC_COMMIT` is on. Losing the last
+    /// moments of those to a Postgres crash re-runs a job (delivery is at least once); enqueues
+    /// come from API processes and stay synchronous.
+    public init(config: AppConfig, logger: Logger, workerOnly: Bool = false) throws {
+        self.db = PostgresClient(
+            configuration: try DatabaseSettings.configuration(url: config.databaseURL, asyncCommit: workerOnly && config.workerAsyncCommit),
+            backgroundLogger: logger)
         self.redis = try RedisClient(url: config.redisURL)
         self.storage = try makeObjectStore(url: config.storageURL)
         self.jobs = JobSystem(

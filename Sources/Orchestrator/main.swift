@@ -63,7 +63,7 @@ struct All: AsyncParsableCommand {
 /// Runs one background role until SIGTERM or SIGINT (the database client stops last).
 func runRole(_ role: ProcessRoles) async throws {
     let (config, logger) = loadConfig()
-    let clients = try AppClients(config: config, logger: logger)
+    let clients = try AppClients(config: config, logger: logger, workerOnly: role == .worker)
     let service: any Service = role == .worker ? try clients.makeWorker(config: config, logger: logger) : try clients.makeScheduler(config: config, logger: logger)
     let group = ServiceGroup(
         configuration: .init(

@@ -15,7 +15,9 @@ public enum StoreError: Error, Equatable {
 
 /// How to reach Postgres, parsed from a `postgres://user:password@host:port/db` URL.
 public enum DatabaseSettings {
-    public static func configuration(url string: String) throws -> PostgresClient.Configuration {
+    /// `asyncCommit` sets `synchronous_commit = off` on the pool's sessions: commits return before
+    /// the WAL reaches disk (a Postgres crash can lose the last moments of them, never corrupt).
+    public static func configuration(url string: String, asyncCommit: Bool = false) throws -> PostgresClient.Configuration {
         guard let url = URLComponents(string: string), let scheme = url.scheme,
             ["postgres", "postgresql"].contains(scheme)
         else {
@@ -39,6 +41,7 @@ public enum DatabaseSettings {
         configuration.options.maximumConnections = 20
         configuration.options.minimumConnections = 1
         configuration.options.connectionIdleTimeout = .seconds(60)
+        if asyncCommit { configuration.options.additionalStartupParameters = [("synchronous_commit", "off")] }
         return configuration
     }
 

@@ -71,7 +71,19 @@ import Testing
             let bJob = try await JobLedger(logger: Logger(label: "test")).enqueue(
                 [JobSpec(pipeline: "noop", orgId: b.id, argsJSON: #"{"secret": "\#(b.tag)"}"#)],
                 catalog: try PipelineCatalog.load(directory: "pipelines"), on: h.db)[0].id.uuidString.lowercased()
-            let ids = ["userId": b.userId(.organizer), "id": b.idString, "orgId": b.idString, "jobId": bJob]
+            // One row of each of B's resources, so every id-taking route is walked with a real id of B's.
+            let bAdmin = try await h.token(b.email(.admin))
+            let voter = try await h.call(.post, "/api/v1/voters", token: bAdmin, json: ["externalId": "B-\(b.tag)", "firstName": "Secret", "lastName": b.tag])
+            let list = try await h.call(.post, "/api/v1/lists", token: bAdmin, json: ["name": "List \(b.tag)"])
+            let bVoter = voter.json["id"] as? String ?? b.idString, bList = list.json["id"] as? String ?? b.idString
+            _ = try await h.call(.post, "/api/v1/lists/\(bList)/members", token: bAdmin, json: ["voterIds": [bVoter]])
+            let assignment = try await h.call(.post, "/api/v1/assignments", token: bAdmin, json: ["listId": bList, "canvasserId": b.userId(.canvasser)])
+            let question = try await h.call(.post, "/api/v1/survey-questions", token: bAdmin, json: ["key": "q_\(b.tag)", "prompt": "Prompt \(b.tag)", "type": "text"])
+            let ids = [
+                "userId": b.userId(.organizer), "id": b.idString, "orgId": b.idString, "jobId": bJob, "voterId": bVoter, "listId": bList,
+                "assignmentId": assignment.json["id"] as? String ?? b.idString, "questionId": question.json["id"] as? String ?? b.idString,
+                "canvasserId": b.userId(.canvasser), "voterIds": bVoter,
+            ]
             let operations = try await Self.operations(ids: ids, fallbackId: b.idString)
             #expect(operations.count >= 2)
             let secrets = [b.email(.admin), b.email(.organizer), b.userId(.canvasser), "Test \(b.tag)", b.tag]
@@ -81,7 +93,6 @@ import Testing
                 for secret in secrets { #expect(!reply.text.contains(secret), "\(op.method) \(op.path) leaked \(secret)") }
             }
             // B's member is untouched.
-            let bAdmin = try await h.token(b.email(.admin))
             let members = try await h.call(.get, "/api/v1/members", token: bAdmin)
             #expect((members.json["items"] as? [Any])?.count == 3)
         }

@@ -67,7 +67,7 @@ class World:
             return json.loads(response.read())
 
     def make_orgs(self, n):
-        values = ",".join(f"(gen_random_uuid(), 'Bench {i}', '{self.name}-{i}', 'America/Chicago')" for i in range(n))
+        values = ",".join(f"(gen_random_uuid(), 'Bench {i}', 'bench-{i}-{random.randint(0, 10**9)}', 'America/Chicago')" for i in range(n))
         self.orgs = psql(f"INSERT INTO organizations (id, name, slug, timezone) VALUES {values} RETURNING id", self.db).split()
         return self.orgs
 
@@ -103,8 +103,11 @@ def profile(before, after, seconds):
     return "CPU (% of one core): " + ", ".join(parts)
 
 
+WORKER_ENV = {"WORKER_CONCURRENCY": "128"}
+
+
 def throughput(workers, total=100_000, orgs=10):
-    world = World(workers=workers)
+    world = World(workers=workers, env=WORKER_ENV)
     try:
         ids = world.make_orgs(orgs)
         time.sleep(1.5)
@@ -133,7 +136,7 @@ def sidekiq(processes, total=100_000):
     url = f"redis://127.0.0.1:{REDIS_PORT}/{db}"
     redis_cli("FLUSHDB", db=db)
     script = os.path.join(ROOT, "ops", "benchmarks", "sidekiq_noop.rb")
-    env = dict(os.environ, SIDEKIQ_REDIS_URL=url)
+    env = dict(os.environ, SIDEKIQ_REDIS_URL=url, RUBYOPT="-W0")
     log = open(os.path.join(os.environ["FIELDWORK_DATA"], "sidekiq.log"), "w")
     procs = [subprocess.Popen(["sidekiq", "-r", script, "-c", "10"], env=env, stdout=log, stderr=log) for _ in range(processes)]
     try:
@@ -220,6 +223,70 @@ def noisy(flood=100_000, quiet_rate=20):
         world.close()
 
 
+BENCH_PIPELINES = ["noop", "sleep", "fail", "voter-import", "list-populate", "metric-rollup", "export", "geocode", "dedupe", "notify"]
+
+
+def timed_get(world, path, n):
+    samples = []
+    for _ in range(n):
+        request = urllib.request.Request(f"http://127.0.0.1:{PORT}{path}", headers={"authorization": f"Bearer {world.token}"})
+        start = time.perf_counter()
+        with urllib.request.urlopen(request, timeout=30) as response:
+            response.read()
+        samples.append((time.perf_counter() - start) * 1000)
+    samples.sort()
+    return {"n": n, "p50": samples[n // 2], "p99": samples[min(n - 1, int(n * 0.99))], "max": samples[-1]}
+
+
+def operator(total=1_000_000, n=300):
+    directory = os.path.join(os.environ["FIELDWORK_DATA"], "bench-pipelines")
+    os.makedirs(directory, exist_ok=True)
+    for name in BENCH_PIPELINES:
+        open(os.path.join(directory, f"{name}.yaml"), "w").write(f"name: {name}\n")
+    world = World(workers=0, env={"PIPELINES_DIR": directory})
+    try:
+        world.make_orgs(100)
+        start = time.time()
+        pipes = "ARRAY[" + ",".join(f"'{p}'" for p in BENCH_PIPELINES) + "]"
+        psql(f"""
+            WITH o AS (SELECT array_agg(id ORDER BY id) AS ids FROM organizations),
+            g AS (
+                SELECT i, (SELECT ids FROM o)[1 + i % 100] AS org, ({pipes})[1 + (i / 7) % 10] AS pipeline,
+                       CASE WHEN i % 100 < 80 THEN 'succeeded' WHEN i % 100 < 85 THEN 'dead' WHEN i % 100 < 87 THEN 'discarded'
+                            WHEN i % 100 < 88 THEN 'cancelled' WHEN i % 100 < 93 THEN 'queued' WHEN i % 100 < 96 THEN 'scheduled'
+                            WHEN i % 100 < 98 THEN 'retrying' ELSE 'running' END AS state,
+                       now() - i * interval '2500 milliseconds' AS created
+                FROM generate_series(1, {total}) i
+            )
+            INSERT INTO jobs (id, org_id, pipeline, state, priority, attempt, max_attempts, run_at, lease_owner, lease_token, lease_expires_at,
+                              last_error, error_fingerprint, created_at, started_at, finished_at, updated_at)
+            SELECT gen_random_uuid(), org, pipeline, state, 0,
+                   CASE WHEN state IN ('queued', 'scheduled') THEN 0 WHEN state = 'dead' THEN 3 ELSE 1 END, 3,
+                   CASE WHEN state = 'scheduled' THEN now() + interval '1 hour' ELSE created END,
+                   CASE WHEN state = 'running' THEN 'bench-worker' END, CASE WHEN state = 'running' THEN gen_random_uuid() END,
+                   CASE WHEN state = 'running' THEN now() + interval '1 hour' END,
+                   CASE WHEN state IN ('dead', 'retrying') THEN 'row ' || i || ' failed: error kind ' || (i % 20) END,
+                   CASE WHEN state IN ('dead', 'retrying') THEN 'fp' || (i % 20) END,
+                   created, CASE WHEN state NOT IN ('queued', 'scheduled') THEN created + interval '1 second' END,
+                   CASE WHEN state IN ('succeeded', 'dead', 'discarded', 'cancelled') THEN created + interval '2 seconds' END, created
+            FROM g""", world.db)
+        psql("""INSERT INTO job_attempts (job_id, attempt, pipeline, worker_id, lease_token, started_at, finished_at, outcome, error)
+                SELECT id, 1, pipeline, 'bench-worker', gen_random_uuid(), started_at, finished_at,
+                       CASE state WHEN 'succeeded' THEN 'succeeded' WHEN 'cancelled' THEN 'cancelled' WHEN 'running' THEN NULL ELSE 'failed' END,
+                       last_error
+                FROM jobs WHERE started_at IS NOT NULL""", world.db)
+        psql("VACUUM ANALYZE", world.db)
+        fill = time.time() - start
+        result = {"jobs": total, "fill_seconds": fill}
+        for label, path in [("pipelines", "/api/v1/internal/pipelines"), ("dead jobs", "/api/v1/internal/jobs?state=dead"),
+                            ("dead letters", "/api/v1/internal/dead-letters")]:
+            timed_get(world, path, 20)
+            result[label] = timed_get(world, path, n)
+        return result
+    finally:
+        world.close()
+
+
 def main():
     results = {}
     if WHAT in ("jobs", "all"):
@@ -234,6 +301,9 @@ def main():
     if WHAT in ("noisy", "all"):
         results["noisy"] = noisy()
         print("noisy neighbour:", results["noisy"], flush=True)
+    if WHAT in ("operator", "all"):
+        results["operator"] = operator()
+        print("operator routes:", results["operator"], flush=True)
     write(results)
 
 
@@ -241,7 +311,8 @@ def write(results):
     path = os.path.join(ROOT, "docs", "benchmarks.md")
     text = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
     machine = f"{os.cpu_count()} cores, {round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB"
-    lines = [f"## Orchestrator (`ops/bench {WHAT}`)", "",
+    heading = f"## `ops/bench {WHAT}`"
+    lines = [heading, "",
              f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on this machine ({machine}), release build, "
              "Postgres 15 and Redis 7 from `ops/stack` on loopback, shipped `pipelines/*.yaml`. Command: "
              f"`ops/bench {WHAT}`.", ""]
@@ -270,8 +341,17 @@ def write(results):
                   f"One org floods {r['flood']:,} no-op jobs; a quiet org enqueues {r['quiet_rate']} jobs/s meanwhile "
                   f"({r['backlog_left_when_quiet_stopped']:,} flood jobs were still queued when the quiet org stopped). "
                   f"Quiet org's enqueue → start: {r['n']} jobs, p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms, max {r['max']:.1f} ms. Target p99 < 100 ms.", ""]
+    if "operator" in results:
+        r = results["operator"]
+        lines += [f"### Operator routes over a {r['jobs']:,}-job ledger (10 pipelines, 100 orgs, every state)", "",
+                  f"Filled in {r['fill_seconds']:.0f} s by SQL, then `VACUUM ANALYZE`. Sequential requests with a staff token over loopback "
+                  "(HTTP included). Target p99 < 100 ms.", "", "| route | requests | p50 ms | p99 ms | max ms |", "|---|---|---|---|---|"]
+        for label, path in [("pipelines", "GET /internal/pipelines"), ("dead jobs", "GET /internal/jobs?state=dead"), ("dead letters", "GET /internal/dead-letters")]:
+            q = r[label]
+            lines.append(f"| `{path}` | {q['n']} | {q['p50']:.1f} | {q['p99']:.1f} | {q['max']:.1f} |")
+        lines.append("")
     section = "\n".join(lines)
-    pattern = re.compile(r"## Orchestrator \(`ops/bench[^\n]*\n.*?(?=\n## |\Z)", re.S)
+    pattern = re.compile(re.escape(heading) + r"\n.*?(?=\n## |\Z)", re.S)
     text = pattern.sub(lambda _: section.rstrip() + "\n", text) if pattern.search(text) else text.rstrip() + "\n\n" + section
     open(path, "w").write(text.rstrip() + "\n")
     print(f"results written to {path}")

@@ -175,8 +175,14 @@ public actor Supervisor {
 
     func finished(_ id: UUID) {
         guard let entry = inflight.removeValue(forKey: id) else { return }
-        perPipeline[entry.config.name, default: 1] -= 1
-        slotWaiters.removeValue(forKey: entry.config.name)?.resume()
+        let name = entry.config.name
+        perPipeline[name, default: 1] -= 1
+        // Wake the pull loop once a quarter of the slots are free (or none is busy), so it
+        // claims in batches rather than one job per round trip.
+        let limit = min(entry.config.globalConcurrency, settings.concurrency)
+        if freeSlots(entry.config) >= max(1, limit / 4) || perPipeline[name, default: 0] == 0 {
+            slotWaiters.removeValue(forKey: name)?.resume()
+        }
     }
 
     /// Returns once `config`'s pipeline has a free local slot (or the worker is stopping).

@@ -177,3 +177,25 @@ CREATE TABLE events (
     created_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX events_org_created_idx ON events (org_id, created_at);
+
+-- The contract's JSON for a voter, built where the row is (absent fields are left out).
+CREATE FUNCTION iso_utc(t timestamptz) RETURNS text LANGUAGE sql STABLE AS $$
+    SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+$$;
+
+CREATE FUNCTION voter_json(v voters) RETURNS jsonb LANGUAGE sql STABLE AS $$
+    SELECT jsonb_strip_nulls(jsonb_build_object(
+        'id', v.id, 'externalId', v.external_id,
+        'firstName', v.first_name, 'middleName', v.middle_name, 'lastName', v.last_name, 'suffix', v.suffix,
+        'birthYear', v.birth_year, 'sex', v.sex, 'race', v.race, 'party', v.party,
+        'residence', jsonb_build_object(
+            'houseNumber', v.res_house_number, 'houseFraction', v.res_house_fraction, 'streetDirection', v.res_street_direction,
+            'streetName', v.res_street_name, 'unit', v.res_unit, 'city', v.res_city, 'state', v.res_state,
+            'zip5', v.res_zip5, 'zip4', v.res_zip4),
+        'mailing', v.mailing,
+        'parish', v.parish, 'ward', v.ward, 'precinct', v.precinct,
+        'congressionalDistrict', v.congressional_district, 'senateDistrict', v.senate_district, 'houseDistrict', v.house_district,
+        'registrationDate', to_char(v.registration_date, 'YYYY-MM-DD'), 'status', v.status,
+        'phone', v.phone, 'latitude', v.latitude, 'longitude', v.longitude,
+        'createdAt', iso_utc(v.created_at), 'updatedAt', iso_utc(v.updated_at)))
+$$;
