@@ -235,3 +235,39 @@ import Testing
         }
     }
 }
+
+@Suite struct CampaignRoleTests {
+    /// The contract's "who" column: a canvasser gets 403 on every admin/organizer route, an
+    /// organizer on admin-only ones, and a staff token on every campaign route.
+    @Test func roleMatrix() async throws {
+        try await Harness.run { h in
+            let org = try await h.makeOrg()
+            let canvasser = try await h.token(org.email(.canvasser))
+            let organizer = try await h.token(org.email(.organizer))
+            let staff = try await h.staffToken()
+            let id = UUID().uuidString
+            let organizerRoutes: [(HTTPRequest.Method, String, Any?)] = [
+                (.get, "/api/v1/voters", nil), (.post, "/api/v1/voters", ["externalId": "x1", "firstName": "a", "lastName": "b"]),
+                (.patch, "/api/v1/voters/\(id)", ["firstName": "a"]), (.get, "/api/v1/lists", nil), (.post, "/api/v1/lists", ["name": "n"]),
+                (.get, "/api/v1/lists/\(id)", nil), (.patch, "/api/v1/lists/\(id)", ["name": "n"]), (.delete, "/api/v1/lists/\(id)", nil),
+                (.get, "/api/v1/lists/\(id)/members", nil), (.post, "/api/v1/lists/\(id)/members", ["voterIds": [id]]),
+                (.delete, "/api/v1/lists/\(id)/members", ["voterIds": [id]]), (.get, "/api/v1/assignments", nil),
+                (.post, "/api/v1/assignments", ["listId": id, "canvasserId": id]), (.patch, "/api/v1/assignments/\(id)", ["status": "revoked"]),
+                (.post, "/api/v1/survey-questions", ["key": "k", "prompt": "p", "type": "text"]),
+                (.patch, "/api/v1/survey-questions/\(id)", ["active": false]),
+            ]
+            for (method, path, body) in organizerRoutes {
+                #expect(try await h.call(method, path, token: canvasser, json: body).status == .forbidden, "canvasser \(method) \(path)")
+                #expect(try await h.call(method, path, token: staff, json: body).status == .forbidden, "staff \(method) \(path)")
+                #expect(try await h.call(method, path, json: body).status == .unauthorized, "anonymous \(method) \(path)")
+            }
+            for path in ["/api/v1/jobs", "/api/v1/jobs/\(id)", "/api/v1/members"] {
+                #expect(try await h.call(.get, path, token: organizer).status == .forbidden, "organizer GET \(path)")
+            }
+            // Any member may read survey questions, list their own assignments and submit interactions.
+            #expect(try await h.call(.get, "/api/v1/survey-questions", token: canvasser).status == .ok)
+            #expect(try await h.call(.get, "/api/v1/me/assignments", token: canvasser).status == .ok)
+            #expect(try await h.call(.get, "/api/v1/interactions", token: canvasser).status == .ok)
+        }
+    }
+}

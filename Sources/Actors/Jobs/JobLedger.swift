@@ -298,8 +298,16 @@ public struct JobLedger: Sendable {
 
     /// Queued jobs per pipeline and the age of the oldest.
     public func queueDepths(on runner: some QueryRunner) async throws -> [(pipeline: String, depth: Int, oldest: Date)] {
+        // Counts from the trigger-kept table; the oldest per pipeline is one index probe each.
         let rows = try await runner.run(
-            "SELECT pipeline, count(*)::int8, min(run_at) FROM jobs WHERE state = 'queued' GROUP BY pipeline", logger: logger)
+            """
+            SELECT c.pipeline, c.n, o.run_at FROM (
+                SELECT pipeline, sum(n)::int8 AS n FROM job_state_counts WHERE state = 'queued' GROUP BY pipeline HAVING sum(n) > 0
+            ) c
+            CROSS JOIN LATERAL (
+                SELECT run_at FROM jobs WHERE state = 'queued' AND pipeline = c.pipeline ORDER BY run_at LIMIT 1
+            ) o
+            """, logger: logger)
         var result: [(String, Int, Date)] = []
         for try await (pipeline, depth, oldest) in rows.decode((String, Int, Date).self) { result.append((pipeline, depth, oldest)) }
         return result

@@ -155,21 +155,23 @@ extension JobLedger {
         let rows = try await runner.run(
             """
             WITH g AS (
-                SELECT pipeline, org_id, error_fingerprint, count(*)::int8 AS n, min(finished_at) AS first_at, max(finished_at) AS last_at
+                SELECT pipeline, COALESCE(org_id, '00000000-0000-0000-0000-000000000000'::uuid) AS org_key,
+                       COALESCE(error_fingerprint, '') AS fp_key, count(*)::int8 AS n, min(finished_at) AS first_at, max(finished_at) AS last_at
                 FROM jobs WHERE state = 'dead'
-                GROUP BY pipeline, org_id, error_fingerprint
-                ORDER BY last_at DESC, pipeline, org_id, error_fingerprint
+                GROUP BY 1, 2, 3
+                ORDER BY last_at DESC, 1, 2, 3
                 LIMIT \(limit)
             )
-            SELECT g.pipeline, g.org_id, g.error_fingerprint, g.n, g.first_at, g.last_at, s.last_error
+            SELECT g.pipeline, NULLIF(g.org_key, '00000000-0000-0000-0000-000000000000'::uuid), NULLIF(g.fp_key, ''), g.n, g.first_at, g.last_at,
+                   s.last_error
             FROM g LEFT JOIN LATERAL (
                 SELECT last_error FROM jobs j
                 WHERE j.state = 'dead' AND j.pipeline = g.pipeline
-                  AND ((g.org_id IS NULL AND j.org_id IS NULL) OR j.org_id = g.org_id)
-                  AND ((g.error_fingerprint IS NULL AND j.error_fingerprint IS NULL) OR j.error_fingerprint = g.error_fingerprint)
+                  AND COALESCE(j.org_id, '00000000-0000-0000-0000-000000000000'::uuid) = g.org_key
+                  AND COALESCE(j.error_fingerprint, '') = g.fp_key
                 ORDER BY j.finished_at DESC LIMIT 1
             ) s ON true
-            ORDER BY g.last_at DESC, g.pipeline, g.org_id, g.error_fingerprint
+            ORDER BY g.last_at DESC, 1, 2, 3
             """, logger: logger)
         var groups: [DeadLetterGroup] = []
         for try await (pipeline, orgId, fingerprint, n, first, last, sample) in rows.decode((String, UUID?, String?, Int, Date, Date, String?).self) {

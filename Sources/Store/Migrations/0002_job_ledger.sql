@@ -47,7 +47,10 @@ CREATE INDEX jobs_org_created_idx ON jobs (org_id, created_at DESC, id DESC);
 CREATE INDEX jobs_pipeline_created_idx ON jobs (pipeline, created_at DESC, id DESC);
 CREATE INDEX jobs_fingerprint_created_idx ON jobs (error_fingerprint, created_at DESC, id DESC) WHERE error_fingerprint IS NOT NULL;
 -- Dead-letter groups.
-CREATE INDEX jobs_dead_groups_idx ON jobs (pipeline, org_id, error_fingerprint, finished_at) WHERE state = 'dead';
+-- (org and fingerprint coalesced so a group's newest job is one equality probe away)
+CREATE INDEX jobs_dead_groups_idx ON jobs (
+    pipeline, (COALESCE(org_id, '00000000-0000-0000-0000-000000000000'::uuid)), (COALESCE(error_fingerprint, '')), finished_at
+) WHERE state = 'dead';
 
 -- Jobs by (pipeline, org, state), kept by statement-level triggers (one aggregated upsert per
 -- statement, rows locked in key order), so status pages never count the whole ledger.
@@ -103,7 +106,7 @@ CREATE TABLE job_attempts (
     CONSTRAINT job_attempts_outcome_check CHECK (outcome IN ('succeeded', 'failed', 'lost', 'cancelled'))
 );
 -- Done and failed in the last hour, run-time percentiles.
-CREATE INDEX job_attempts_finished_idx ON job_attempts (pipeline, finished_at) INCLUDE (started_at, outcome) WHERE finished_at IS NOT NULL;
+CREATE INDEX job_attempts_finished_idx ON job_attempts (finished_at) INCLUDE (pipeline, started_at, outcome) WHERE finished_at IS NOT NULL;
 
 -- Live worker processes, from their heartbeats.
 CREATE TABLE workers (
