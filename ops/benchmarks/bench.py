@@ -15,7 +15,7 @@ CLK = os.sysconf("SC_CLK_TCK")
 
 
 def psql(sql, db=None):
-    return subprocess.run(["psql", "-Atq", db or MAIN_DB, "-c", sql], check=True, capture_output=True, text=True).stdout.strip()
+    return subprocess.run(["psql", "-Atq", "-v", "ON_ERROR_STOP=1", db or MAIN_DB], input=sql, check=True, capture_output=True, text=True).stdout.strip()
 
 
 def redis_cli(*args, db=0):
