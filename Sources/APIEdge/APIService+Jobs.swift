@@ -116,7 +116,8 @@ extension APIService {
         }
         let requestId = request.requestId
         let rate = config.bulkRetryRate
-        let result = try await transaction { connection in
+        let result = try await retryConflicts {
+          try await transaction { connection in
             let result = try await jobs.ledger.bulkRetry(filter, dryRun: false, rate: rate, catalog: jobs.catalog, on: connection)
             var changes: [String: AuditValue] = [
                 "matched": .int(result.matched), "retried": .int(result.retried), "ratePerSecond": .int(rate),
@@ -131,8 +132,18 @@ extension APIService {
                     requestId: requestId, changes: changes),
                 on: connection)
             return result
+          }
         }
         return .ok(.init(body: .json(.init(matched: result.matched, retried: result.retried))))
+    }
+
+    /// A unique-key clash with a job enqueued meanwhile is a 409 (retry the request), not a 500.
+    func retryConflicts<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch where error.isUniqueViolation {
+            throw APIError.conflict("an unfinished job took one of the matched jobs' unique keys meanwhile; try again")
+        }
     }
 
     func listDeadLetters(_ input: Operations.ListDeadLetters.Input) async throws -> Operations.ListDeadLetters.Output {

@@ -86,6 +86,39 @@ import Testing
     }
 }
 
+extension LedgerTests {
+    /// A cancel asked for while an attempt is failing (or being handed back) wins: the job does not run again.
+    @Test func pendingCancelWinsOverRetryAndHandBack() async throws {
+        try await Orchestra.run { o in
+            let ledger = o.jobs.ledger, db = o.h.db
+            for ending in [JobLedger.Ending.failed(error: "boom", fingerprint: "f", retryAfter: .seconds(1)), .returned] {
+                let job = try await o.jobs.enqueueAndPublish([JobSpec(pipeline: "noop", orgId: nil)])[0]
+                let claimed = try await ledger.claim([(job.id, UUID())], worker: "w", lease: .seconds(30), on: db)[0]
+                #expect(try await ledger.cancel(jobId: job.id, on: db).state == .running)
+                #expect(try await ledger.finish(claimed, ending, on: db)?.state == .cancelled)
+                #expect(try await o.job(job.id).attempts.map(\.outcome) == [.cancelled])
+            }
+        }
+    }
+
+    /// Two dead jobs sharing a unique key: a bulk retry brings back one (the key allows one unfinished job), not a 500.
+    /// A priority out of range is clamped, not a crash.
+    @Test func bulkRetryKeepsUniqueKeysAndPrioritiesAreClamped() async throws {
+        try await Orchestra.run { o in
+            let org = try await o.h.makeOrg()
+            for _ in 0..<2 {
+                let job = try await o.jobs.enqueueAndPublish([JobSpec(pipeline: "noop", orgId: org.id, priority: 10_000_000, uniqueKey: "k")])[0]
+                try await o.h.db.query(
+                    "UPDATE jobs SET state = 'dead', finished_at = now(), lease_token = NULL WHERE id = \(job.id)", logger: o.logger).consume()
+            }
+            #expect(try await o.scalar("SELECT max(priority)::int8 FROM jobs", as: Int.self) == 100)
+            let result = try await o.jobs.ledger.bulkRetry(BulkRetryFilter(orgId: org.id), dryRun: false, rate: 500, catalog: o.jobs.catalog, on: o.h.db)
+            #expect(result.matched == 2 && result.retried == 1)
+            #expect(try await o.states(org: org.id) == ["scheduled": 1, "dead": 1])
+        }
+    }
+}
+
 @Suite struct WorkerTests {
     /// Retryable failures follow the backoff (200 ms, then 400 ms, no jitter) and go dead after
     /// three attempts; a non-retryable failure is dead at once; retrying a dead job keeps its id

@@ -44,7 +44,7 @@ public struct JobLedger: Sendable {
                 orgs.append(spec.orgId?.uuidString ?? "")
                 pipelines.append(spec.pipeline)
                 args.append(spec.argsJSON)
-                priorities.append(spec.priority ?? config.priority)
+                priorities.append(min(100, max(-100, spec.priority ?? config.priority)))
                 maxAttempts.append(spec.maxAttempts ?? config.maxAttempts)
                 runAts.append(spec.runAt?.timeIntervalSince1970 ?? 0)
                 keys.append(spec.uniqueKey ?? "")
@@ -186,8 +186,9 @@ public struct JobLedger: Sendable {
         let rows = try await runner.run(
             """
             WITH j AS (
-                UPDATE jobs SET state = \(state.rawValue),
-                       finished_at = CASE WHEN \(state.isFinished) THEN now() ELSE NULL END,
+                UPDATE jobs SET state = CASE WHEN cancel_requested AND \(state.rawValue) IN ('retrying', 'queued') THEN 'cancelled' ELSE \(state.rawValue) END,
+                       finished_at = CASE WHEN \(state.isFinished) OR (cancel_requested AND \(state.rawValue) IN ('retrying', 'queued'))
+                                          THEN now() ELSE NULL END,
                        run_at = CASE WHEN \(state.rawValue) IN ('retrying', 'queued') THEN now() + \(delayMs) * interval '1 millisecond' ELSE run_at END,
                        last_error = COALESCE(\(error)::text, last_error), error_fingerprint = COALESCE(\(fingerprint)::text, error_fingerprint),
                        returned_attempts = returned_attempts + \(returned),
@@ -196,7 +197,8 @@ public struct JobLedger: Sendable {
                 RETURNING \(unescaped: Self.jobColumns), attempt
             ),
             a AS (
-                UPDATE job_attempts SET outcome = \(outcome.rawValue), finished_at = now(), error = \(error)
+                UPDATE job_attempts SET outcome = CASE WHEN j.state = 'cancelled' THEN 'cancelled' ELSE \(outcome.rawValue) END,
+                       finished_at = now(), error = \(error)
                 FROM j WHERE job_attempts.job_id = j.id AND job_attempts.attempt = j.attempt
             )
             SELECT \(unescaped: Self.jobColumns) FROM j

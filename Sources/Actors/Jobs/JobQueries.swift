@@ -236,11 +236,17 @@ extension JobLedger {
                   AND (\(filter.deadSince)::timestamptz IS NULL OR finished_at >= \(filter.deadSince))
                 FOR UPDATE
             ),
-            free AS (
-                SELECT m.id, row_number() OVER (ORDER BY m.finished_at, m.id) - 1 AS position FROM matched m JOIN jobs j ON j.id = m.id
+            candidates AS (
+                SELECT m.id, m.finished_at,
+                       row_number() OVER (PARTITION BY j.pipeline, COALESCE(j.unique_key, j.id::text) ORDER BY m.finished_at DESC, m.id) AS per_key
+                FROM matched m JOIN jobs j ON j.id = m.id
                 WHERE j.unique_key IS NULL OR NOT EXISTS (
                     SELECT 1 FROM jobs o WHERE o.pipeline = j.pipeline AND o.unique_key = j.unique_key AND o.id <> j.id
                       AND o.state IN ('scheduled', 'queued', 'running', 'retrying'))
+            ),
+            free AS (
+                -- Two dead jobs with one unique key: only the newest comes back (the key allows one unfinished job).
+                SELECT id, row_number() OVER (ORDER BY finished_at, id) - 1 AS position FROM candidates WHERE per_key = 1
             ),
             retried AS (
                 UPDATE jobs SET state = 'scheduled', finished_at = NULL, cancel_requested = false, updated_at = now(),

@@ -86,7 +86,7 @@ public struct JobQueue: Sendable {
         return out
         """
 
-    /// Extends (or, with lease 0, frees) slots: ARGV base, lease ms, then org/token pairs.
+    /// Extends or re-takes (or, with lease 0, frees) slots: ARGV base, lease ms, then org/token pairs.
     static let slotsScript = """
         local base, lease = ARGV[1], tonumber(ARGV[2])
         local t = redis.call('TIME')
@@ -94,8 +94,9 @@ public struct JobQueue: Sendable {
         for i = 3, #ARGV, 2 do
           local org, token = ARGV[i], ARGV[i + 1]
           if lease > 0 then
-            redis.call('ZADD', base .. 'active', 'XX', now + lease, token)
-            redis.call('ZADD', base .. 'active:' .. org, 'XX', now + lease, token)
+            -- Not XX: after a flush or restart the running jobs take their slots back, so caps hold again.
+            redis.call('ZADD', base .. 'active', now + lease, token)
+            redis.call('ZADD', base .. 'active:' .. org, now + lease, token)
           else
             redis.call('ZREM', base .. 'active', token)
             redis.call('ZREM', base .. 'active:' .. org, token)

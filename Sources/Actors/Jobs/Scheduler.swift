@@ -83,22 +83,36 @@ public final class Scheduler: Sendable {
         logger.info("scheduler stopped", metadata: ["scheduler_id": .string(id)])
     }
 
-    private func setLeader(_ value: Bool) { state.withLockedValue { $0.leader = value } }
+    /// Losing leadership forgets the last looks, so a later term fires only the latest missed period.
+    private func setLeader(_ value: Bool) {
+        state.withLockedValue {
+            $0.leader = value
+            if !value { $0.lastChecked = [:] }
+        }
+    }
 
     /// Enqueues every period of every schedule that came due since the last look.
     func fireDue(now: Date) async throws {
         var orgs: [(UUID, TimeZone)]?
         for config in schedules {
             guard let schedule = config.schedule else { continue }
+            // One schedule's or one org's failure (say, an org deleted meanwhile) must not stop the others
+            // or cost the leadership; the period is tried again on the next tick.
             if schedule.perOrg {
                 if orgs == nil { orgs = try await organizations() }
                 for (org, zone) in orgs! {
-                    try await fire(config, schedule, org: org, zone: zone, now: now)
+                    do { try await fire(config, schedule, org: org, zone: zone, now: now) } catch { logFailure(config, org: org, error) }
                 }
             } else {
-                try await fire(config, schedule, org: nil, zone: schedule.timeZone, now: now)
+                do { try await fire(config, schedule, org: nil, zone: schedule.timeZone, now: now) } catch { logFailure(config, org: nil, error) }
             }
         }
+    }
+
+    func logFailure(_ config: PipelineConfig, org: UUID?, _ error: any Error) {
+        logger.warning(
+            "schedule firing failed; retried next tick",
+            metadata: ["schedule": .string(config.name), "org_id": .string(org?.uuidString.lowercased() ?? ""), "error": .string("\(error)")])
     }
 
     func organizations() async throws -> [(UUID, TimeZone)] {

@@ -74,10 +74,14 @@ public actor Supervisor {
     let served: [PipelineConfig]
 
     struct TenantKey: Hashable { let pipeline: String, org: String }
-    struct Inflight { let job: ClaimedJob, org: String, config: PipelineConfig, tenant: TenantKey }
+    struct Inflight { let job: ClaimedJob, org: String, config: PipelineConfig, tenant: TenantPipeline }
 
     var tenants: [TenantKey: TenantPipeline] = [:]
+    /// Running attempts by lease token (not job id: this worker may claim a job again while a
+    /// stale attempt of it, whose lease was swept, still winds down).
     var inflight: [UUID: Inflight] = [:]
+    /// Pull loops between popping ids from Redis and handing the claimed jobs out.
+    var claiming = 0
     var perPipeline: [String: Int] = [:]
     var stopping = false
     /// Pull loops waiting for a free slot, by pipeline.
@@ -135,13 +139,13 @@ public actor Supervisor {
         logger.info("worker draining", metadata: ["running": .stringConvertible(inflight.count)])
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: settings.shutdownGrace)
-        while !inflight.isEmpty && clock.now < deadline {
+        while (!inflight.isEmpty || claiming > 0) && clock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
         }
         if !inflight.isEmpty {
             logger.info("grace period over: handing leases back", metadata: ["running": .stringConvertible(inflight.count)])
-            for (id, entry) in inflight {
-                await tenants[entry.tenant]?.stop(id, reason: .shutdown)
+            for (token, entry) in inflight {
+                await entry.tenant.stop(token, reason: .shutdown)
             }
             let hardDeadline = clock.now.advanced(by: .seconds(10))
             while !inflight.isEmpty && clock.now < hardDeadline {
@@ -168,13 +172,16 @@ public actor Supervisor {
                 completions: completions, onFinish: { [weak self] id in await self?.finished(id) })
             tenants[key] = tenant
         }
-        inflight[job.id] = Inflight(job: job, org: org, config: config, tenant: key)
+        inflight[job.leaseToken] = Inflight(job: job, org: org, config: config, tenant: tenant)
         perPipeline[config.name, default: 0] += 1
         await tenant.submit(job)
     }
 
-    func finished(_ id: UUID) {
-        guard let entry = inflight.removeValue(forKey: id) else { return }
+    func beginClaim() { claiming += 1 }
+    func endClaim() { claiming -= 1 }
+
+    func finished(_ token: UUID) {
+        guard let entry = inflight.removeValue(forKey: token) else { return }
         let name = entry.config.name
         perPipeline[name, default: 1] -= 1
         // Wake the pull loop once a quarter of the slots are free (or none is busy), so it
@@ -204,8 +211,12 @@ public actor Supervisor {
                 await waitForSlot(config)
                 continue
             }
+            await beginClaim()
+            var popped: [JobQueue.Claim] = []
             do {
+                defer { Task { await self.endClaim() } }
                 let claims = try await jobs.queue.claim(config, max: free)
+                popped = claims
                 if failures > 0 {
                     logger.info("queue reachable again", metadata: ["pipeline": .string(config.name)])
                     failures = 0
@@ -225,11 +236,25 @@ public actor Supervisor {
                     try? await jobs.queue.touchSlots(pipeline: config.name, slots: unused.map { ($0.org, $0.token) }, lease: nil)
                 }
                 let orgs = Dictionary(claims.map { ($0.jobId, $0.org) }, uniquingKeysWith: { a, _ in a })
+                if await stopping {
+                    // Shutdown began during the claim: hand these back at once rather than run them.
+                    var returned: [EnqueuedJob] = []
+                    for job in claimed {
+                        if let back = try? await jobs.ledger.finish(job, .returned, on: jobs.db) { returned.append(back) }
+                    }
+                    try? await jobs.queue.touchSlots(pipeline: config.name, slots: claims.map { ($0.org, $0.token) }, lease: nil)
+                    await jobs.publish(returned)
+                    return
+                }
                 for job in claimed {
                     JobMetrics.started(config.name).increment()
                     await dispatch(job, org: orgs[job.id] ?? JobQueue.orgKey(job.orgId), config: config)
                 }
             } catch {
+                if !popped.isEmpty {
+                    // The ledger claim failed: free the slots now (the jobs are still queued; the reconciler republishes them).
+                    try? await jobs.queue.touchSlots(pipeline: config.name, slots: popped.map { ($0.org, $0.token) }, lease: nil)
+                }
                 failures += 1
                 if failures == 1 || failures % 50 == 0 {
                     logger.warning(
@@ -263,9 +288,10 @@ public actor Supervisor {
                 let alive = try await jobs.ledger.heartbeat(
                     running.map { (id: $0.job.id, token: $0.job.leaseToken, lease: $0.config.lease) }, on: jobs.db)
                 for entry in running {
+                    // `alive` is keyed by job id, and only the attempt whose token matched is in it.
                     switch alive[entry.job.id] {
-                    case nil: await tenants[entry.tenant]?.stop(entry.job.id, reason: .leaseLost)
-                    case true?: await tenants[entry.tenant]?.stop(entry.job.id, reason: .cancelRequested)
+                    case nil: await entry.tenant.stop(entry.job.leaseToken, reason: .leaseLost)
+                    case true?: await entry.tenant.stop(entry.job.leaseToken, reason: .cancelRequested)
                     case false?: break
                     }
                 }
@@ -332,7 +358,11 @@ public actor Supervisor {
         }
         let clock = ContinuousClock.now
         for (key, tenant) in tenants where await tenant.idleSince.map({ clock - $0 > .seconds(30) }) ?? false {
-            tenants[key] = nil
+            // The await above let other work in: retire only if this is still the tenant of its key and nothing
+            // was handed to it meanwhile.
+            if tenants[key] === tenant, await tenant.isIdle, !inflight.values.contains(where: { $0.tenant === tenant }) {
+                tenants[key] = nil
+            }
         }
     }
 

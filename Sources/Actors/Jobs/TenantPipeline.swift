@@ -49,33 +49,38 @@ actor TenantPipeline {
             completions: completions)
         let task = Task {
             await execution.run()
-            await self.finished(job.id)
+            await self.finished(job.leaseToken)
         }
-        running[job.id] = (control, task)
+        running[job.leaseToken] = (control, task)
     }
 
-    private func finished(_ id: UUID) async {
-        running[id] = nil
+    /// `token`: the lease token of the attempt that ended (a job id can be claimed again by this
+    /// worker while a stale attempt of it still runs; the token tells the two apart).
+    private func finished(_ token: UUID) async {
+        running[token] = nil
         if !waiting.isEmpty {
             start(waiting.removeFirst())
         } else if running.isEmpty {
             idleSince = .now
         }
-        await onFinish(id)
+        await onFinish(token)
     }
 
-    /// Tells a running job to stop; a job still waiting for a local slot is handled as if it ran and was stopped at once.
-    func stop(_ id: UUID, reason: StopReason) {
-        if let entry = running[id] {
+    /// Tells the attempt holding `token` to stop. An attempt still waiting for a local slot is
+    /// started with the stop already recorded, so it ends at once and writes what that reason says.
+    func stop(_ token: UUID, reason: StopReason) {
+        if let entry = running[token] {
             if entry.control.stop(reason) { entry.task.cancel() }
-        } else if let index = waiting.firstIndex(where: { $0.id == id }) {
+        } else if let index = waiting.firstIndex(where: { $0.leaseToken == token }) {
             let job = waiting.remove(at: index)
             let control = JobControl()
             control.stop(reason)
             start(job, control: control)
-            running[job.id]?.task.cancel()
+            running[job.leaseToken]?.task.cancel()
         }
     }
+
+    var isIdle: Bool { running.isEmpty && waiting.isEmpty }
 }
 
 /// One attempt of one job: runs the handler under its timeout, then writes the outcome to the
