@@ -35,6 +35,13 @@ import Testing
             Self.expectEnvelope(badQuery, status: .badRequest, code: "VALIDATION_ERROR")
             let badDate = try await h.call(.get, "/api/v1/audit-logs?from=yesterday", token: admin)
             Self.expectEnvelope(badDate, status: .badRequest, code: "VALIDATION_ERROR")
+            // Out-of-range fields are refused, not rolled over (minute 99, February 30th, hour 24).
+            for text in ["2024-01-01T12:99:00Z", "2024-02-30T10:00:00Z", "2024-01-01T24:00:00Z", "2024-01-01T10:00:00+25:00"] {
+                let reply = try await h.call(.get, "/api/v1/audit-logs?from=\(text.replacingOccurrences(of: "+", with: "%2B"))", token: admin)
+                Self.expectEnvelope(reply, status: .badRequest, code: "VALIDATION_ERROR")
+            }
+            let fine = try await h.call(.get, "/api/v1/audit-logs?from=2024-01-01T10:00:00.123%2B02:00", token: admin)
+            #expect(fine.status == .ok)
         }
     }
 
