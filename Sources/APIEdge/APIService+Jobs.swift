@@ -277,11 +277,3 @@ extension Components.Schemas.Job {
             })
     }
 }
-
-extension Components.Schemas.JobPage {
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(items, forKey: .items)
-        try container.encode(nextCursor, forKey: .nextCursor)
-    }
-}

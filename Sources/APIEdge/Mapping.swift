@@ -35,27 +35,60 @@ extension Components.Schemas.AuditEntry {
     }
 }
 
-// Pages always carry `nextCursor`, as `null` on the last page (synthesised Codable would omit it).
+// Pages always carry `nextCursor`, as `null` on the last page: synthesised Codable would leave the
+// key out, and a protocol default cannot replace the generated conformance, so each page type
+// names its keys and `encodePage` does the work.
+
+/// Encodes `items` and an explicit `nextCursor`; returns the container for any further keys.
+@discardableResult
+func encodePage<Key: CodingKey, Item: Encodable>(
+    _ items: [Item], _ nextCursor: String?, _ itemsKey: Key, _ cursorKey: Key, to encoder: any Encoder
+) throws -> KeyedEncodingContainer<Key> {
+    var container = encoder.container(keyedBy: Key.self)
+    try container.encode(items, forKey: itemsKey)
+    try container.encode(nextCursor, forKey: cursorKey)
+    return container
+}
+
 extension Components.Schemas.MemberPage {
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(items, forKey: .items)
-        try container.encode(nextCursor, forKey: .nextCursor)
-    }
+    func encode(to encoder: any Encoder) throws { try encodePage(items, nextCursor, CodingKeys.items, .nextCursor, to: encoder) }
 }
 
 extension Components.Schemas.AuditPage {
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(items, forKey: .items)
-        try container.encode(nextCursor, forKey: .nextCursor)
-    }
+    func encode(to encoder: any Encoder) throws { try encodePage(items, nextCursor, CodingKeys.items, .nextCursor, to: encoder) }
 }
 
 extension Components.Schemas.OrganizationSummaryPage {
+    func encode(to encoder: any Encoder) throws { try encodePage(items, nextCursor, CodingKeys.items, .nextCursor, to: encoder) }
+}
+
+extension Components.Schemas.JobPage {
+    func encode(to encoder: any Encoder) throws { try encodePage(items, nextCursor, CodingKeys.items, .nextCursor, to: encoder) }
+}
+
+extension Components.Schemas.VoterPage {
     func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(items, forKey: .items)
-        try container.encode(nextCursor, forKey: .nextCursor)
+        var container = try encodePage(items, nextCursor, CodingKeys.items, .nextCursor, to: encoder)
+        try container.encodeIfPresent(total, forKey: .total)
     }
+}
+
+extension Components.Schemas.VoterListPage {
+    func encode(to encoder: any Encoder) throws { try encodePage(items, nextCursor, CodingKeys.items, .nextCursor, to: encoder) }
+}
+
+extension Components.Schemas.AssignmentPage {
+    func encode(to encoder: any Encoder) throws { try encodePage(items, nextCursor, CodingKeys.items, .nextCursor, to: encoder) }
+}
+
+extension Components.Schemas.AssignedVoterPage {
+    func encode(to encoder: any Encoder) throws { try encodePage(items, nextCursor, CodingKeys.items, .nextCursor, to: encoder) }
+}
+
+extension Components.Schemas.SurveyQuestionPage {
+    func encode(to encoder: any Encoder) throws { try encodePage(items, nextCursor, CodingKeys.items, .nextCursor, to: encoder) }
+}
+
+extension Components.Schemas.InteractionPage {
+    func encode(to encoder: any Encoder) throws { try encodePage(items, nextCursor, CodingKeys.items, .nextCursor, to: encoder) }
 }

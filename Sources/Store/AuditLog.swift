@@ -121,7 +121,7 @@ public struct AuditLog: Sendable {
               AND (\(filter.actorId)::text IS NULL OR actor_id = \(filter.actorId))
               AND (\(filter.from)::timestamptz IS NULL OR at >= \(filter.from))
               AND (\(filter.to)::timestamptz IS NULL OR at < \(filter.to))
-              AND (\(cursor == nil) OR (at, id) < (timestamptz 'epoch' + \(cursor?.micros ?? 0) * interval '1 microsecond', \(cursor?.id ?? UUID())))
+              AND \(page: cursor, time: "at", id: "id")
             ORDER BY at DESC, id DESC
             LIMIT \(limit + 1)
             """, logger: logger)

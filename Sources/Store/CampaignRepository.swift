@@ -193,7 +193,7 @@ public struct CampaignRepository: Sendable {
             """
             SELECT \(unescaped: Self.listJSON), l.id, (extract(epoch FROM l.created_at) * 1000000)::int8 FROM lists l
             WHERE l.org_id = \(scope.orgId)
-              AND (\(cursor == nil) OR (l.created_at, l.id) < (timestamptz 'epoch' + \(cursor?.micros ?? 0) * interval '1 microsecond', \(cursor?.id ?? UUID())))
+              AND \(page: cursor, time: "l.created_at", id: "l.id")
             ORDER BY l.created_at DESC, l.id DESC LIMIT \(limit + 1)
             """, logger: logger)
         var out: [(String, PageCursor)] = []
@@ -340,7 +340,7 @@ public struct CampaignRepository: Sendable {
               AND (\(filter.listId)::uuid IS NULL OR a.list_id = \(filter.listId))
               AND (\(filter.canvasserId)::uuid IS NULL OR a.canvasser_id = \(filter.canvasserId))
               AND (\(filter.status)::text IS NULL OR a.status = \(filter.status))
-              AND (\(cursor == nil) OR (a.created_at, a.id) < (timestamptz 'epoch' + \(cursor?.micros ?? 0) * interval '1 microsecond', \(cursor?.id ?? UUID())))
+              AND \(page: cursor, time: "a.created_at", id: "a.id")
             ORDER BY a.created_at DESC, a.id DESC LIMIT \(limit + 1)
             """, logger: logger)
         var out: [(String, PageCursor)] = []
@@ -428,7 +428,7 @@ public struct CampaignRepository: Sendable {
             """
             SELECT \(unescaped: Self.questionJSON), q.id, (extract(epoch FROM q.created_at) * 1000000)::int8 FROM survey_questions q
             WHERE q.org_id = \(scope.orgId)
-              AND (\(cursor == nil) OR (q.created_at, q.id) < (timestamptz 'epoch' + \(cursor?.micros ?? 0) * interval '1 microsecond', \(cursor?.id ?? UUID())))
+              AND \(page: cursor, time: "q.created_at", id: "q.id")
             ORDER BY q.created_at DESC, q.id DESC LIMIT \(limit + 1)
             """, logger: logger)
         var out: [(String, PageCursor)] = []
@@ -653,7 +653,7 @@ public struct CampaignRepository: Sendable {
               AND (\(filter.assignmentId)::uuid IS NULL OR i.assignment_id = \(filter.assignmentId))
               AND (\(filter.from)::timestamptz IS NULL OR i.occurred_at >= \(filter.from))
               AND (\(filter.to)::timestamptz IS NULL OR i.occurred_at < \(filter.to))
-              AND (\(cursor == nil) OR (i.occurred_at, i.id) < (timestamptz 'epoch' + \(cursor?.micros ?? 0) * interval '1 microsecond', \(cursor?.id ?? UUID())))
+              AND \(page: cursor, time: "i.occurred_at", id: "i.id")
             ORDER BY i.occurred_at DESC, i.id DESC LIMIT \(limit + 1)
             """, logger: logger)
         var out: [(String, PageCursor)] = []

@@ -68,8 +68,7 @@ public struct MembershipRepository: Sendable {
             SELECT \(unescaped: Self.memberColumns)
             FROM memberships m JOIN users u ON u.id = m.user_id
             WHERE m.org_id = \(scope.orgId)
-              AND ((m.created_at, m.user_id) > (timestamptz 'epoch' + \(cursor?.micros ?? 0) * interval '1 microsecond', \(cursor?.id ?? UUID(uuid: (0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0))))
-                   OR \(cursor == nil))
+              AND \(page: cursor, time: "m.created_at", id: "m.user_id", descending: false)
             ORDER BY m.created_at, m.user_id
             LIMIT \(limit + 1)
             """, logger: logger)

@@ -98,8 +98,7 @@ public struct OrganizationRepository: Sendable {
                    (SELECT count(*) FROM voters v WHERE v.org_id = o.id),
                    (extract(epoch FROM o.created_at) * 1000000)::int8
             FROM organizations o
-            WHERE \(cursor == nil)
-               OR (o.created_at, o.id) < (timestamptz 'epoch' + \(cursor?.micros ?? 0) * interval '1 microsecond', \(cursor?.id ?? UUID()))
+            WHERE \(page: cursor, time: "o.created_at", id: "o.id")
             ORDER BY o.created_at DESC, o.id DESC
             LIMIT \(limit + 1)
             """, logger: logger)

@@ -1,4 +1,5 @@
 import Foundation
+import PostgresNIO
 
 /// An opaque keyset cursor over `(timestamp, id)`: base64url of `micros:uuid`. Microseconds keep
 /// Postgres' full timestamp precision, so a page boundary never skips or repeats a row.
@@ -46,5 +47,19 @@ public struct Page<Item: Sendable>: Sendable {
         let more = rows.count > limit
         let kept = rows.prefix(limit)
         return Page(items: kept.map(\.0), nextCursor: more ? kept.last?.1.encoded : nil)
+    }
+}
+
+extension PostgresQuery.StringInterpolation {
+    /// The keyset condition of a page over `(time, id)`: `(time, id) < cursor` for newest-first
+    /// pages (`descending`), `>` for oldest-first ones; true when there is no cursor (the first page).
+    public mutating func appendInterpolation(page cursor: PageCursor?, time: String, id: String, descending: Bool = true) {
+        appendInterpolation(unescaped: "(")
+        appendInterpolation(cursor == nil)
+        appendInterpolation(unescaped: " OR (\(time), \(id)) \(descending ? "<" : ">") (timestamptz 'epoch' + ")
+        appendInterpolation(cursor?.micros ?? 0)
+        appendInterpolation(unescaped: " * interval '1 microsecond', ")
+        appendInterpolation(cursor?.id ?? UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)))
+        appendInterpolation(unescaped: "))")
     }
 }

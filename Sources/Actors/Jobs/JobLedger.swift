@@ -380,19 +380,11 @@ public struct JobLedger: Sendable {
     public func job(id: UUID, orgId: UUID? = nil, on runner: some QueryRunner) async throws -> JobRecord? {
         let rows = try await runner.run(
             """
-            SELECT id, org_id, pipeline, state, attempt, max_attempts, priority, run_at, progress::text, last_error, error_fingerprint,
-                   args::text, unique_key, request_id, cancel_requested, created_at, started_at, finished_at
+            SELECT \(unescaped: Self.recordColumns)
             FROM jobs WHERE id = \(id) AND (\(orgId)::uuid IS NULL OR org_id = \(orgId))
             """, logger: logger)
         var record: JobRecord?
-        for try await row in rows {
-            let r = try row.decode(
-                (UUID, UUID?, String, String, Int, Int, Int, Date, String?, String?, String?, String, String?, String?, Bool, Date, Date?, Date?).self)
-            record = JobRecord(
-                id: r.0, orgId: r.1, pipeline: r.2, state: JobState(rawValue: r.3) ?? .dead, attempt: r.4, maxAttempts: r.5, priority: r.6,
-                runAt: r.7, progressJSON: r.8, lastError: r.9, errorFingerprint: r.10, argsJSON: r.11, uniqueKey: r.12, requestId: r.13,
-                cancelRequested: r.14, createdAt: r.15, startedAt: r.16, finishedAt: r.17)
-        }
+        for try await row in rows { record = try Self.decodeRecord(row).0 }
         guard var found = record else { return nil }
         let attempts = try await runner.run(
             "SELECT attempt, worker_id, started_at, finished_at, outcome, error FROM job_attempts WHERE job_id = \(id) ORDER BY attempt",

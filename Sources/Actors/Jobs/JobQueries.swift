@@ -67,9 +67,11 @@ public struct WorkerRecord: Sendable {
 extension JobLedger {
     static let recordColumns = """
         id, org_id, pipeline, state, attempt, max_attempts, priority, run_at, progress::text, last_error, error_fingerprint,
-        args::text, unique_key, request_id, cancel_requested, created_at, started_at, finished_at
+        args::text, unique_key, request_id, cancel_requested, created_at, started_at, finished_at,
+        (extract(epoch FROM created_at) * 1000000)::int8
         """
 
+    /// A row of `recordColumns`: the job and its keyset position (creation time in microseconds).
     static func decodeRecord(_ row: PostgresRow) throws -> (JobRecord, Int64) {
         let r = try row.decode(
             (UUID, UUID?, String, String, Int, Int, Int, Date, String?, String?, String?, String, String?, String?, Bool, Date, Date?, Date?, Int64).self)
@@ -85,13 +87,13 @@ extension JobLedger {
     public func list(_ filter: JobFilter, limit: Int, after cursor: PageCursor?, on runner: some QueryRunner) async throws -> Page<JobRecord> {
         let rows = try await runner.run(
             """
-            SELECT \(unescaped: Self.recordColumns), (extract(epoch FROM created_at) * 1000000)::int8
+            SELECT \(unescaped: Self.recordColumns)
             FROM jobs
             WHERE (\(filter.state?.rawValue)::text IS NULL OR state = \(filter.state?.rawValue))
               AND (\(filter.pipeline)::text IS NULL OR pipeline = \(filter.pipeline))
               AND (\(filter.orgId)::uuid IS NULL OR org_id = \(filter.orgId))
               AND (\(filter.errorFingerprint)::text IS NULL OR error_fingerprint = \(filter.errorFingerprint))
-              AND (\(cursor == nil) OR (created_at, id) < (timestamptz 'epoch' + \(cursor?.micros ?? 0) * interval '1 microsecond', \(cursor?.id ?? UUID())))
+              AND \(page: cursor, time: "created_at", id: "id")
             ORDER BY created_at DESC, id DESC
             LIMIT \(limit + 1)
             """, logger: logger)
