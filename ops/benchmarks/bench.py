@@ -106,25 +106,29 @@ def profile(before, after, seconds):
 WORKER_ENV = {"WORKER_CONCURRENCY": "128"}
 
 
+def drain(workers, total, pids, enqueue, done):
+    """Times `enqueue` plus the wait until `done()` reaches `total`, with the CPU each process used."""
+    before = {k: cpu_seconds(v) for k, v in pids.items()}
+    start = time.time()
+    enqueue()
+    enqueued = time.time() - start
+    while done() < total:
+        time.sleep(0.05)
+        if time.time() - start > 600:
+            raise RuntimeError("timed out")
+    elapsed = time.time() - start
+    after = {k: cpu_seconds(v) for k, v in pids.items()}
+    return {"workers": workers, "jobs": total, "seconds": elapsed, "rate": total / elapsed, "enqueue_seconds": enqueued,
+            "profile": profile(before, after, elapsed)}
+
+
 def throughput(workers, total=100_000, orgs=10):
     world = World(workers=workers, env=WORKER_ENV)
     try:
         ids = world.make_orgs(orgs)
         time.sleep(1.5)
-        pids = world.pids()
-        before = {k: cpu_seconds(v) for k, v in pids.items()}
-        start = time.time()
         per_org = total // orgs
-        world.enqueue("noop", per_org, ids)
-        enqueued = time.time() - start
-        while world.count() < total:
-            time.sleep(0.05)
-            if time.time() - start > 600:
-                raise RuntimeError("timed out")
-        elapsed = time.time() - start
-        after = {k: cpu_seconds(v) for k, v in pids.items()}
-        return {"workers": workers, "jobs": total, "seconds": elapsed, "rate": total / elapsed, "enqueue_seconds": enqueued,
-                "profile": profile(before, after, elapsed)}
+        return drain(workers, total, world.pids(), lambda: world.enqueue("noop", per_org, ids), world.count)
     finally:
         world.close()
 
@@ -146,18 +150,9 @@ def sidekiq(processes, total=100_000):
             time.sleep(0.1)
         time.sleep(1)
         pids = {"sidekiq": [p.pid for p in procs], "redis-server": pids_of(name="redis-server")}
-        before = {k: cpu_seconds(v) for k, v in pids.items()}
-        start = time.time()
-        subprocess.run(["ruby", "-r", script, "-e", ""], env=dict(env, SIDEKIQ_ENQUEUE=str(total)), check=True)
-        enqueued = time.time() - start
-        while int(redis_cli("GET", "stat:processed", db=db) or 0) < total:
-            time.sleep(0.05)
-            if time.time() - start > 600:
-                raise RuntimeError("sidekiq timed out")
-        elapsed = time.time() - start
-        after = {k: cpu_seconds(v) for k, v in pids.items()}
-        return {"workers": processes, "jobs": total, "seconds": elapsed, "rate": total / elapsed, "enqueue_seconds": enqueued,
-                "profile": profile(before, after, elapsed)}
+        return drain(processes, total, pids,
+                     lambda: subprocess.run(["ruby", "-r", script, "-e", ""], env=dict(env, SIDEKIQ_ENQUEUE=str(total)), check=True),
+                     lambda: int(redis_cli("GET", "stat:processed", db=db) or 0))
     finally:
         for p in procs:
             p.terminate()
