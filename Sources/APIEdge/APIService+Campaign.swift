@@ -78,17 +78,12 @@ extension APIService {
         guard case .json(let body) = input.body else { throw APIError.unsupportedMediaType("expected application/json") }
         try VoterValidation.check(body)
         let json = String(decoding: try Self.jsonEncoder.encode(body), as: UTF8.self)
-        let requestId = request.requestId
         let created: String = try await transaction { connection in
             guard let created = try await campaign.createVoter(json: json, in: caller.scope, on: connection) else {
                 throw APIError.conflict("a voter with externalId \(body.externalId) exists in this organization")
             }
             let voter = try decode(Components.Schemas.Voter.self, created)
-            try await audit.append(
-                AuditRecord(
-                    orgId: caller.scope.orgId, actorId: caller.actorId, actorKind: .user, action: "voter.created", entityType: "voter",
-                    entityId: voter.id, requestId: requestId, changes: ["externalId": .string(body.externalId)]),
-                on: connection)
+            try await recordAudit(by: caller, "voter.created", on: "voter", id: voter.id, changes: ["externalId": .string(body.externalId)], in: connection)
             return created
         }
         return .created(.init(body: .json(try decode(Components.Schemas.Voter.self, created))))
@@ -100,17 +95,12 @@ extension APIService {
         guard case .json(let body) = input.body else { throw APIError.unsupportedMediaType("expected application/json") }
         try VoterValidation.check(body)
         let json = String(decoding: try Self.jsonEncoder.encode(body), as: UTF8.self)
-        let requestId = request.requestId
         let updated: String = try await mapCampaign {
             try await transaction { connection in
                 guard let updated = try await campaign.updateVoter(id, json: json, in: caller.scope, on: connection) else {
                     throw APIError.notFound("no voter with id \(input.path.voterId)")
                 }
-                try await audit.append(
-                    AuditRecord(
-                        orgId: caller.scope.orgId, actorId: caller.actorId, actorKind: .user, action: "voter.updated", entityType: "voter",
-                        entityId: id.uuidString.lowercased(), requestId: requestId, changes: ["patch": .string(json)]),
-                    on: connection)
+                try await recordAudit(by: caller, "voter.updated", on: "voter", id: id.uuidString.lowercased(), changes: ["patch": .string(json)], in: connection)
                 return updated
             }
         }
@@ -141,15 +131,10 @@ extension APIService {
         if body.criteria != nil {
             throw APIError.unprocessable("criteria: populating a list from criteria runs as a job, which this build does not have yet; create the list and add voters by id")
         }
-        let requestId = request.requestId
         let json: String = try await transaction { connection in
             let json = try await campaign.createList(name: name, description: description, createdBy: caller.userId, in: caller.scope, on: connection)
             let list = try decode(Components.Schemas.VoterList.self, json)
-            try await audit.append(
-                AuditRecord(
-                    orgId: caller.scope.orgId, actorId: caller.actorId, actorKind: .user, action: "list.created", entityType: "list", entityId: list.id,
-                    requestId: requestId, changes: ["name": .string(name)]),
-                on: connection)
+            try await recordAudit(by: caller, "list.created", on: "list", id: list.id, changes: ["name": .string(name)], in: connection)
             return json
         }
         return .created(.init(body: .json(try decode(Components.Schemas.VoterList.self, json))))
@@ -170,15 +155,10 @@ extension APIService {
     func deleteList(_ input: Operations.DeleteList.Input) async throws -> Operations.DeleteList.Output {
         let caller = try await requireMember(Self.staffRoles)
         let id = try Validate.pathId(input.path.listId, "list")
-        let requestId = request.requestId
         try await mapCampaign {
             try await transaction { connection in
                 try await campaign.deleteList(id, in: caller.scope, on: connection)
-                try await audit.append(
-                    AuditRecord(
-                        orgId: caller.scope.orgId, actorId: caller.actorId, actorKind: .user, action: "list.deleted", entityType: "list",
-                        entityId: id.uuidString.lowercased(), requestId: requestId),
-                    on: connection)
+                try await recordAudit(by: caller, "list.deleted", on: "list", id: id.uuidString.lowercased(), in: connection)
             }
         }
         return .noContent(.init())
@@ -206,16 +186,10 @@ extension APIService {
         let id = try Validate.pathId(input.path.listId, "list")
         guard case .json(let body) = input.body else { throw APIError.unsupportedMediaType("expected application/json") }
         let ids = try voterIds(body.voterIds)
-        let requestId = request.requestId
         let result = try await transaction { connection in
             guard try await campaign.lockList(id, in: caller.scope, on: connection) else { throw APIError.notFound("no list with id \(input.path.listId)") }
             let result = try await campaign.addMembers(ids, to: id, in: caller.scope, on: connection)
-            try await audit.append(
-                AuditRecord(
-                    orgId: caller.scope.orgId, actorId: caller.actorId, actorKind: .user, action: "list.members_added", entityType: "list",
-                    entityId: id.uuidString.lowercased(), requestId: requestId,
-                    changes: ["added": .int(result.added), "alreadyPresent": .int(result.alreadyPresent), "notFound": .int(result.notFound.count)]),
-                on: connection)
+            try await recordAudit(by: caller, "list.members_added", on: "list", id: id.uuidString.lowercased(), changes: ["added": .int(result.added), "alreadyPresent": .int(result.alreadyPresent), "notFound": .int(result.notFound.count)], in: connection)
             return result
         }
         return .ok(
@@ -227,15 +201,10 @@ extension APIService {
         let id = try Validate.pathId(input.path.listId, "list")
         guard case .json(let body) = input.body else { throw APIError.unsupportedMediaType("expected application/json") }
         let ids = try voterIds(body.voterIds)
-        let requestId = request.requestId
         let removed = try await transaction { connection in
             guard try await campaign.lockList(id, in: caller.scope, on: connection) else { throw APIError.notFound("no list with id \(input.path.listId)") }
             let removed = try await campaign.removeMembers(ids, from: id, in: caller.scope, on: connection)
-            try await audit.append(
-                AuditRecord(
-                    orgId: caller.scope.orgId, actorId: caller.actorId, actorKind: .user, action: "list.members_removed", entityType: "list",
-                    entityId: id.uuidString.lowercased(), requestId: requestId, changes: ["removed": .int(removed)]),
-                on: connection)
+            try await recordAudit(by: caller, "list.members_removed", on: "list", id: id.uuidString.lowercased(), changes: ["removed": .int(removed)], in: connection)
             return removed
         }
         return .ok(.init(body: .json(.init(removed: removed))))
@@ -266,16 +235,10 @@ extension APIService {
         guard case .json(let body) = input.body else { throw APIError.unsupportedMediaType("expected application/json") }
         let list = try Validate.uuid(body.listId, "listId")
         let canvasser = try Validate.uuid(body.canvasserId, "canvasserId")
-        let requestId = request.requestId
         let json: String = try await mapCampaign {
             try await transaction { connection in
                 let id = try await campaign.createAssignment(list: list, canvasser: canvasser, by: caller.userId, in: caller.scope, on: connection)
-                try await audit.append(
-                    AuditRecord(
-                        orgId: caller.scope.orgId, actorId: caller.actorId, actorKind: .user, action: "assignment.created", entityType: "assignment",
-                        entityId: id.uuidString.lowercased(), requestId: requestId,
-                        changes: ["listId": .string(body.listId), "canvasserId": .string(body.canvasserId)]),
-                    on: connection)
+                try await recordAudit(by: caller, "assignment.created", on: "assignment", id: id.uuidString.lowercased(), changes: ["listId": .string(body.listId), "canvasserId": .string(body.canvasserId)], in: connection)
                 guard let info = try await campaign.assignment(id, in: caller.scope, on: connection) else { throw StoreError.unexpected("assignment vanished") }
                 return info.json
             }
@@ -287,16 +250,11 @@ extension APIService {
         let caller = try await requireMember(Self.staffRoles)
         let id = try Validate.pathId(input.path.assignmentId, "assignment")
         guard case .json(let body) = input.body else { throw APIError.unsupportedMediaType("expected application/json") }
-        let requestId = request.requestId
         let json: String = try await transaction { connection in
             guard try await campaign.updateAssignment(id, status: body.status.rawValue, in: caller.scope, on: connection),
                 let info = try await campaign.assignment(id, in: caller.scope, on: connection)
             else { throw APIError.notFound("no assignment with id \(input.path.assignmentId)") }
-            try await audit.append(
-                AuditRecord(
-                    orgId: caller.scope.orgId, actorId: caller.actorId, actorKind: .user, action: "assignment.\(body.status.rawValue)",
-                    entityType: "assignment", entityId: id.uuidString.lowercased(), requestId: requestId),
-                on: connection)
+            try await recordAudit(by: caller, "assignment.\(body.status.rawValue)", on: "assignment", id: id.uuidString.lowercased(), in: connection)
             return info.json
         }
         return .ok(.init(body: .json(try decode(Components.Schemas.Assignment.self, json))))

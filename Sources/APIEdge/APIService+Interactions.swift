@@ -109,11 +109,7 @@ extension APIService {
             var created = Set<UUID>()
             for (_, item) in accepted where inserted[item.clientUuid]?.created == true { created.insert(item.clientUuid) }
             let counts = (created: created.count, other: items.count - created.count)
-            try await audit.append(
-                AuditRecord(
-                    orgId: caller.scope.orgId, actorId: caller.actorId, actorKind: .user, action: "interactions.submitted", entityType: "interaction",
-                    entityId: nil, requestId: requestId, changes: ["items": .int(items.count), "created": .int(counts.created)]),
-                on: connection)
+            try await recordAudit(by: caller, "interactions.submitted", on: "interaction", id: nil, changes: ["items": .int(items.count), "created": .int(counts.created)], in: connection)
             let payload: [String: String] = [
                 "canvasserId": caller.actorId, "created": String(counts.created), "items": String(items.count), "requestId": requestId,
             ]

@@ -27,12 +27,7 @@ extension APIService {
             } catch MembershipRepository.ChangeError.alreadyMember {
                 throw APIError.conflict("\(email) is already a member")
             }
-            try await audit.append(
-                AuditRecord(
-                    orgId: caller.scope.orgId, actorId: caller.actorId, actorKind: .user, action: "member.created",
-                    entityType: "member", entityId: user.id.uuidString.lowercased(), requestId: request.requestId,
-                    changes: ["email": .string(email), "role": .string(body.role.rawValue), "newUser": .bool(created)]),
-                on: connection)
+            try await recordAudit(by: caller, "member.created", on: "member", id: user.id.uuidString.lowercased(), changes: ["email": .string(email), "role": .string(body.role.rawValue), "newUser": .bool(created)], in: connection)
             return member
         }
         return .created(.init(body: .json(.init(member))))
@@ -44,12 +39,7 @@ extension APIService {
         guard case .json(let body) = input.body else { throw APIError.unsupportedMediaType("expected application/json") }
         let member: Member = try await transaction { connection in
             let (before, after) = try await memberChange { try await memberships.changeRole(of: userId, to: body.role.domain, in: caller.scope, on: connection) }
-            try await audit.append(
-                AuditRecord(
-                    orgId: caller.scope.orgId, actorId: caller.actorId, actorKind: .user, action: "member.role_changed",
-                    entityType: "member", entityId: userId.uuidString.lowercased(), requestId: request.requestId,
-                    changes: ["role": .object(["from": .string(before.role.rawValue), "to": .string(after.role.rawValue)])]),
-                on: connection)
+            try await recordAudit(by: caller, "member.role_changed", on: "member", id: userId.uuidString.lowercased(), changes: ["role": .object(["from": .string(before.role.rawValue), "to": .string(after.role.rawValue)])], in: connection)
             return after
         }
         return .ok(.init(body: .json(.init(member))))
@@ -60,12 +50,7 @@ extension APIService {
         let userId = try Validate.pathId(input.path.userId, "member")
         try await transaction { connection in
             let removed = try await memberChange { try await memberships.remove(userId, in: caller.scope, on: connection) }
-            try await audit.append(
-                AuditRecord(
-                    orgId: caller.scope.orgId, actorId: caller.actorId, actorKind: .user, action: "member.removed",
-                    entityType: "member", entityId: userId.uuidString.lowercased(), requestId: request.requestId,
-                    changes: ["email": .string(removed.user.email), "role": .string(removed.role.rawValue)]),
-                on: connection)
+            try await recordAudit(by: caller, "member.removed", on: "member", id: userId.uuidString.lowercased(), changes: ["email": .string(removed.user.email), "role": .string(removed.role.rawValue)], in: connection)
         }
         return .noContent(.init())
     }
