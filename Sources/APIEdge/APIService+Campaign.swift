@@ -374,32 +374,37 @@ enum VoterValidation {
         }
     }
 
-    static func common(
-        middleName: String?, suffix: String?, birthYear: Int?, sex: String?, race: String?, party: String?, parish: String?, ward: String?,
-        precinct: String?, congressional: String?, senate: String?, house: String?, registrationDate: String?, phone: String?,
-        latitude: Double?, longitude: Double?
-    ) throws {
+    static func check(_ v: some VoterFields) throws {
+        try externalId(v.externalIdText)
+        _ = try Validate.text(v.firstNameText, 1...100, "firstName")
+        _ = try Validate.text(v.lastNameText, 1...100, "lastName")
+        try address(v.residence, "residence")
+        try address(v.mailing, "mailing")
         for (name, value, max) in [
-            ("middleName", middleName, 100), ("suffix", suffix, 20), ("sex", sex, 20), ("race", race, 50), ("party", party, 50),
-            ("parish", parish, 100), ("ward", ward, 50), ("precinct", precinct, 100), ("congressionalDistrict", congressional, 20),
-            ("senateDistrict", senate, 20), ("houseDistrict", house, 20),
+            ("middleName", v.middleName, 100), ("suffix", v.suffix, 20), ("sex", v.sex, 20), ("race", v.race, 50), ("party", v.party, 50),
+            ("parish", v.parish, 100), ("ward", v.ward, 50), ("precinct", v.precinct, 100), ("congressionalDistrict", v.congressionalDistrict, 20),
+            ("senateDistrict", v.senateDistrict, 20), ("houseDistrict", v.houseDistrict, 20),
         ] {
             _ = try Validate.text(value, 1...max, name)
         }
-        if let year = birthYear, !(1850...2100).contains(year) {
+        if let year = v.birthYear, !(1850...2100).contains(year) {
             throw APIError.validation("birthYear: 1850..2100", details: [("birthYear", "1850..2100")])
         }
-        if let date = registrationDate {
+        if let date = v.registrationDate {
             let parts = date.split(separator: "-")
             let valid = date.range(of: "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", options: .regularExpression) != nil && parts.count == 3
                 && DateComponents(calendar: Calendar(identifier: .gregorian), year: Int(parts[0]), month: Int(parts[1]), day: Int(parts[2])).isValidDate
             guard valid else { throw APIError.validation("registrationDate: a date like 2024-03-31", details: [("registrationDate", "YYYY-MM-DD")]) }
         }
-        if let phone, phone.unicodeScalars.count < 7 || phone.unicodeScalars.count > 20 || phone.range(of: "^[0-9+() .-]+$", options: .regularExpression) == nil {
+        if let phone = v.phone, phone.unicodeScalars.count < 7 || phone.unicodeScalars.count > 20
+            || phone.range(of: "^[0-9+() .-]+$", options: .regularExpression) == nil
+        {
             throw APIError.validation("phone: 7 to 20 digits, spaces and + ( ) . -", details: [("phone", "7 to 20 digits, spaces and + ( ) . -")])
         }
-        if let latitude, !(-90...90).contains(latitude) { throw APIError.validation("latitude: -90..90", details: [("latitude", "-90..90")]) }
-        if let longitude, !(-180...180).contains(longitude) { throw APIError.validation("longitude: -180..180", details: [("longitude", "-180..180")]) }
+        if let latitude = v.latitude, !(-90...90).contains(latitude) { throw APIError.validation("latitude: -90..90", details: [("latitude", "-90..90")]) }
+        if let longitude = v.longitude, !(-180...180).contains(longitude) {
+            throw APIError.validation("longitude: -180..180", details: [("longitude", "-180..180")])
+        }
     }
 
     static func externalId(_ value: String?) throws {
@@ -409,28 +414,41 @@ enum VoterValidation {
             throw APIError.validation("externalId: no spaces", details: [("externalId", "no spaces")])
         }
     }
+}
 
-    static func check(_ v: Components.Schemas.VoterInput) throws {
-        try externalId(v.externalId)
-        _ = try Validate.text(v.firstName, 1...100, "firstName")
-        _ = try Validate.text(v.lastName, 1...100, "lastName")
-        try address(v.residence, "residence")
-        try address(v.mailing, "mailing")
-        try common(
-            middleName: v.middleName, suffix: v.suffix, birthYear: v.birthYear, sex: v.sex, race: v.race, party: v.party, parish: v.parish,
-            ward: v.ward, precinct: v.precinct, congressional: v.congressionalDistrict, senate: v.senateDistrict, house: v.houseDistrict,
-            registrationDate: v.registrationDate, phone: v.phone, latitude: v.latitude, longitude: v.longitude)
-    }
+/// The fields a new voter and a voter patch share, so one check serves both.
+protocol VoterFields {
+    var externalIdText: String? { get }
+    var firstNameText: String? { get }
+    var lastNameText: String? { get }
+    var residence: Components.Schemas.Address? { get }
+    var mailing: Components.Schemas.Address? { get }
+    var middleName: String? { get }
+    var suffix: String? { get }
+    var birthYear: Int? { get }
+    var sex: String? { get }
+    var race: String? { get }
+    var party: String? { get }
+    var parish: String? { get }
+    var ward: String? { get }
+    var precinct: String? { get }
+    var congressionalDistrict: String? { get }
+    var senateDistrict: String? { get }
+    var houseDistrict: String? { get }
+    var registrationDate: String? { get }
+    var phone: String? { get }
+    var latitude: Double? { get }
+    var longitude: Double? { get }
+}
 
-    static func check(_ v: Components.Schemas.VoterPatch) throws {
-        try externalId(v.externalId)
-        _ = try Validate.text(v.firstName, 1...100, "firstName")
-        _ = try Validate.text(v.lastName, 1...100, "lastName")
-        try address(v.residence, "residence")
-        try address(v.mailing, "mailing")
-        try common(
-            middleName: v.middleName, suffix: v.suffix, birthYear: v.birthYear, sex: v.sex, race: v.race, party: v.party, parish: v.parish,
-            ward: v.ward, precinct: v.precinct, congressional: v.congressionalDistrict, senate: v.senateDistrict, house: v.houseDistrict,
-            registrationDate: v.registrationDate, phone: v.phone, latitude: v.latitude, longitude: v.longitude)
-    }
+extension Components.Schemas.VoterInput: VoterFields {
+    var externalIdText: String? { externalId }
+    var firstNameText: String? { firstName }
+    var lastNameText: String? { lastName }
+}
+
+extension Components.Schemas.VoterPatch: VoterFields {
+    var externalIdText: String? { externalId }
+    var firstNameText: String? { firstName }
+    var lastNameText: String? { lastName }
 }
