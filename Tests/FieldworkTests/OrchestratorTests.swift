@@ -203,7 +203,8 @@ extension LedgerTests {
                 try await waitUntil("org B's jobs done", timeout: .seconds(60)) { try await o.states(org: b.id)["succeeded"] == 10 }
                 let aDone = try await o.states(org: a.id)["succeeded", default: 0]
                 #expect(aDone < 2_000, "org A had \(aDone) of 10,000 done when B finished")
-                try await o.h.db.query("UPDATE jobs SET state = 'discarded', finished_at = now() WHERE state = 'queued'", logger: o.logger).consume()
+                // A's backlog is left queued: the worker drains only what it runs, and the scratch database goes.
+                // (A bulk UPDATE of the queued rows here could deadlock with the worker's claims, which lock rows in another order.)
             }
         }
     }
