@@ -43,17 +43,9 @@ extension APIService {
             argsJSON = "{}"
         }
         let requestId = request.requestId
-        let specs = orgIds.flatMap { org in
-            (0..<body.count).map { _ in JobSpec(pipeline: pipeline, orgId: org, argsJSON: argsJSON, requestId: requestId) }
-        }
         let enqueued: [EnqueuedJob] = try await transaction { connection in
-            var all: [EnqueuedJob] = []
-            var start = 0
-            while start < specs.count {
-                let chunk = Array(specs[start..<min(start + 10_000, specs.count)])
-                all += try await jobs.enqueue(chunk, on: connection)
-                start += chunk.count
-            }
+            let all = try await jobs.enqueueCopies(
+                pipeline: pipeline, orgIds: orgIds, count: body.count, argsJSON: argsJSON, requestId: requestId, on: connection)
             try await audit.append(
                 AuditRecord(
                     orgId: nil, actorId: staff, actorKind: .staff, action: "diagnostics.enqueued", entityType: "pipeline", entityId: pipeline,

@@ -456,6 +456,14 @@ extension LedgerTests {
             #expect(try await o.scalar("SELECT count(*)::int8 FROM jobs WHERE org_id IS NULL", as: Int.self) == 2)
             #expect(try await o.jobs.queue.depth(pipeline: "sleep") == 3)
             #expect(try await o.scalar("SELECT count(*)::int8 FROM audit_logs WHERE action = 'diagnostics.enqueued' AND request_id = \(reply.requestId!)", as: Int.self) == 1)
+
+            // The contract's maximum, split over two orgs: every job in the ledger and on the queue.
+            let other = try await o.h.makeOrg()
+            let most = try await o.h.call(.post, path, token: staff, json: ["pipeline": "noop", "count": 50_000, "orgIds": [org.idString, other.idString]])
+            #expect(most.status == .accepted && most.json["enqueued"] as? Int == 100_000, "\(most.text)")
+            #expect(try await o.scalar("SELECT count(DISTINCT id)::int8 FROM jobs WHERE request_id = \(most.requestId!) AND org_id = \(org.id) AND state = 'queued'", as: Int.self) == 50_000)
+            #expect(try await o.scalar("SELECT count(DISTINCT id)::int8 FROM jobs WHERE request_id = \(most.requestId!) AND org_id = \(other.id) AND state = 'queued'", as: Int.self) == 50_000)
+            #expect(try await o.jobs.queue.depth(pipeline: "noop") == 100_002)
         }
     }
 }

@@ -38,7 +38,7 @@ public struct JobLedger: Sendable {
             for index in pending {
                 let spec = specs[index]
                 guard let config = catalog[spec.pipeline] else { throw JobSpecError.unknownPipeline(spec.pipeline) }
-                let id = UUID()
+                let id = UUID.timeOrdered()
                 indexById[id] = index
                 ids.append(id)
                 orgs.append(spec.orgId?.uuidString ?? "")
@@ -93,6 +93,49 @@ public struct JobLedger: Sendable {
         }
         guard pending.isEmpty else { throw StoreError.unexpected("unique-key enqueue did not settle after 5 rounds") }
         return results.map { $0! }
+    }
+
+    /// Inserts `count` identical queued jobs per org of `orgIds` (nil: a platform job) in one
+    /// set-based statement: the bulk path of diagnostics and benchmarks, with no unique key.
+    public func enqueueCopies(
+        pipeline config: PipelineConfig, orgIds: [UUID?], count: Int, argsJSON: String, requestId: String?,
+        on runner: some QueryRunner
+    ) async throws -> [EnqueuedJob] {
+        guard count > 0, !orgIds.isEmpty else { return [] }
+        var ids: [UUID] = [], orgs: [String] = []
+        ids.reserveCapacity(count * orgIds.count)
+        orgs.reserveCapacity(count * orgIds.count)
+        for org in orgIds {
+            let text = org?.uuidString ?? ""
+            for _ in 0..<count {
+                ids.append(.timeOrdered())
+                orgs.append(text)
+            }
+        }
+        let rows = try await runner.run(
+            """
+            WITH inserted AS (
+                INSERT INTO jobs (id, org_id, pipeline, args, state, priority, max_attempts, run_at, request_id)
+                SELECT t.id, NULLIF(t.org, '')::uuid, \(config.name), \(argsJSON)::jsonb, 'queued', \(config.priority),
+                       \(config.maxAttempts), now(), \(requestId)
+                FROM unnest(\(ids)::uuid[], \(orgs)::text[]) AS t(id, org)
+                RETURNING 1
+            )
+            SELECT count(*), now() FROM inserted
+            """, logger: logger)
+        var runAt = Date()
+        for try await row in rows {
+            let (inserted, at) = try row.decode((Int, Date).self)
+            guard inserted == ids.count else { throw StoreError.unexpected("inserted \(inserted) of \(ids.count) jobs") }
+            runAt = at
+        }
+        var jobs: [EnqueuedJob] = []
+        jobs.reserveCapacity(ids.count)
+        for (id, org) in zip(ids, orgIds.flatMap { Array(repeating: $0, count: count) }) {
+            jobs.append(
+                EnqueuedJob(id: id, orgId: org, pipeline: config.name, state: .queued, priority: config.priority, runAt: runAt, inserted: true))
+        }
+        return jobs
     }
 
     // MARK: Worker side

@@ -33,6 +33,17 @@ public struct JobSystem: Sendable {
         return jobs
     }
 
+    /// `count` identical jobs per org in one statement on `runner` (see `JobLedger.enqueueCopies`).
+    public func enqueueCopies(
+        pipeline: String, orgIds: [UUID?], count: Int, argsJSON: String, requestId: String?, on runner: some QueryRunner
+    ) async throws -> [EnqueuedJob] {
+        guard let config = catalog[pipeline] else { throw JobSpecError.unknownPipeline(pipeline) }
+        let jobs = try await ledger.enqueueCopies(
+            pipeline: config, orgIds: orgIds, count: count, argsJSON: argsJSON, requestId: requestId, on: runner)
+        JobMetrics.enqueued(pipeline).increment(by: jobs.count)
+        return jobs
+    }
+
     /// Publishes committed jobs to Redis. Never throws: a failure leaves them to the reconciler.
     public func publish(_ jobs: [EnqueuedJob]) async {
         guard jobs.contains(where: { $0.state == .queued }) else { return }
