@@ -358,7 +358,7 @@ extension APIService {
 
 /// The voter input checks the generated decoders do not make (the spec's lengths, patterns, ranges).
 enum VoterValidation {
-    static func address(_ address: Components.Schemas.Address?, _ path: String) throws {
+    static func address(_ address: Components.Schemas.AddressInput?, _ path: String) throws {
         guard let a = address else { return }
         for (name, value, max) in [
             ("houseNumber", a.houseNumber, 20), ("houseFraction", a.houseFraction, 10), ("streetDirection", a.streetDirection, 10),
@@ -380,6 +380,8 @@ enum VoterValidation {
         _ = try Validate.text(v.lastNameText, 1...100, "lastName")
         try address(v.residence, "residence")
         try address(v.mailing, "mailing")
+        // The spec's `enum: [active, inactive, null]` makes the generator add an empty-string case.
+        if v.statusText == "" { throw APIError.validation("status: active or inactive", details: [("status", "active or inactive")]) }
         for (name, value, max) in [
             ("middleName", v.middleName, 100), ("suffix", v.suffix, 20), ("sex", v.sex, 20), ("race", v.race, 50), ("party", v.party, 50),
             ("parish", v.parish, 100), ("ward", v.ward, 50), ("precinct", v.precinct, 100), ("congressionalDistrict", v.congressionalDistrict, 20),
@@ -421,8 +423,9 @@ protocol VoterFields {
     var externalIdText: String? { get }
     var firstNameText: String? { get }
     var lastNameText: String? { get }
-    var residence: Components.Schemas.Address? { get }
-    var mailing: Components.Schemas.Address? { get }
+    var statusText: String? { get }
+    var residence: Components.Schemas.AddressInput? { get }
+    var mailing: Components.Schemas.AddressInput? { get }
     var middleName: String? { get }
     var suffix: String? { get }
     var birthYear: Int? { get }
@@ -445,10 +448,12 @@ extension Components.Schemas.VoterInput: VoterFields {
     var externalIdText: String? { externalId }
     var firstNameText: String? { firstName }
     var lastNameText: String? { lastName }
+    var statusText: String? { status?.rawValue }
 }
 
 extension Components.Schemas.VoterPatch: VoterFields {
     var externalIdText: String? { externalId }
     var firstNameText: String? { firstName }
     var lastNameText: String? { lastName }
+    var statusText: String? { status?.rawValue }
 }

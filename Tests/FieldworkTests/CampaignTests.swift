@@ -62,6 +62,12 @@ import Testing
             let patched = try await h.call(.patch, "/api/v1/voters/\(ids[4])", token: admin, json: ["phone": "504 555 0100", "residence": ["unit": "B"]])
             #expect(patched.json["phone"] as? String == "504 555 0100" && (patched.json["residence"] as? [String: Any])?["unit"] as? String == "B")
             #expect((patched.json["residence"] as? [String: Any])?["streetName"] as? String == "Main St", "other fields unchanged")
+            // An explicit null is the same as leaving the field out (the spec declares these nullable).
+            let nulls = try await h.call(.patch, "/api/v1/voters/\(ids[4])", token: admin, json: ["mailing": NSNull(), "status": NSNull(), "residence": NSNull()])
+            #expect(nulls.status == .ok && nulls.json["status"] as? String == "active", "\(nulls.text)")
+            #expect((nulls.json["residence"] as? [String: Any])?["unit"] as? String == "B")
+            #expect(try await h.call(.patch, "/api/v1/voters/\(ids[4])", token: admin, json: ["status": ""]).status == .badRequest)
+            #expect(try await h.call(.patch, "/api/v1/voters/\(ids[4])", token: admin, json: ["status": "deceased"]).status == .badRequest)
             for bad: [String: Any] in [["externalId": "has space", "firstName": "a", "lastName": "b"], ["externalId": "x", "firstName": "", "lastName": "b"],
                                        ["externalId": "x", "firstName": "a", "lastName": "b", "birthYear": 1700], ["externalId": "x", "firstName": "a", "lastName": "b", "registrationDate": "2024-02-30"]] {
                 #expect(try await h.call(.post, "/api/v1/voters", token: admin, json: bad).status == .badRequest, "\(bad)")

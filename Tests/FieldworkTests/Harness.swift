@@ -1,5 +1,6 @@
 import APIEdge
 import Foundation
+import Glibc
 import HTTPTypes
 import Hummingbird
 import HummingbirdBcrypt
@@ -30,6 +31,7 @@ enum TestEnv {
         env["JWT_KEY_FILE"] = nil
         env["FIELDWORK_STAFF"] = "\(staffEmail):\(staffHash)"
         env["LOG_LEVEL"] = "info"
+        if let unreachable = stackProbe { throw TestFailure(unreachable) }
         var config = try AppConfig.fromEnvironment(env)
         config.host = "127.0.0.1"
         config.port = 0
@@ -39,6 +41,36 @@ enum TestEnv {
         config.redisKeyPrefix = "fwtest:\(UUID().uuidString.prefix(8)):"
         adjust(&config)
         return config
+    }
+}
+
+extension TestEnv {
+    /// Checked once per test process: a stack that is down fails every test at once with this
+    /// message instead of leaving clients retrying connections until the run is killed.
+    static let stackProbe: String? = {
+        let env = ProcessInfo.processInfo.environment
+        for (name, url, fallback) in [
+            ("Postgres", env["DATABASE_URL"], 55432), ("Redis", env["REDIS_URL"], 56379),
+        ] {
+            let port = url.flatMap { URLComponents(string: $0)?.port } ?? fallback
+            let host = url.flatMap { URLComponents(string: $0)?.host } ?? "127.0.0.1"
+            if !tcpReachable(host: host, port: port) {
+                return "\(name) is not reachable at \(host):\(port): start the stack with ./ops/stack up"
+            }
+        }
+        return nil
+    }()
+
+    private static func tcpReachable(host: String, port: Int) -> Bool {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var result: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, String(port), &hints, &result) == 0, let info = result else { return false }
+        defer { freeaddrinfo(result) }
+        let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype, info.pointee.ai_protocol)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        return connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0
     }
 }
 
