@@ -60,7 +60,7 @@ extension APIService {
             status: query.status?.rawValue, zip5: query.zip5)
         let page = try await campaign.voters(
             in: caller.scope, filter: filter, limit: limit, after: try pageCursor(query.cursor), includeTotal: query.includeTotal ?? false, on: db)
-        return .ok(.init(body: .json(.init(items: try page.items.map { try decode(Components.Schemas.Voter.self, $0) }, nextCursor: page.nextCursor, total: page.total))))
+        return .ok(.init(body: .json(.init(items: try page.items.map(Components.Schemas.Voter.init), nextCursor: page.nextCursor, total: page.total))))
     }
 
     func getVoter(_ input: Operations.GetVoter.Input) async throws -> Operations.GetVoter.Output {
@@ -69,8 +69,8 @@ extension APIService {
         if caller.role == .canvasser, try await !campaign.canvasserSees(voter: id, canvasser: caller.userId, in: caller.scope, on: db) {
             throw APIError.notFound("no voter with id \(input.path.voterId)")
         }
-        guard let json = try await campaign.voter(id, in: caller.scope, on: db) else { throw APIError.notFound("no voter with id \(input.path.voterId)") }
-        return .ok(.init(body: .json(try decode(Components.Schemas.Voter.self, json))))
+        guard let voter = try await campaign.voter(id, in: caller.scope, on: db) else { throw APIError.notFound("no voter with id \(input.path.voterId)") }
+        return .ok(.init(body: .json(try Components.Schemas.Voter(voter))))
     }
 
     func createVoter(_ input: Operations.CreateVoter.Input) async throws -> Operations.CreateVoter.Output {
@@ -171,7 +171,7 @@ extension APIService {
         let after = try pageCursor(input.query.cursor)
         guard try await campaign.list(id, in: caller.scope, on: db) != nil else { throw APIError.notFound("no list with id \(input.path.listId)") }
         let page = try await campaign.listMembers(id, in: caller.scope, limit: limit, after: after, on: db)
-        return .ok(.init(body: .json(.init(items: try page.items.map { try decode(Components.Schemas.Voter.self, $0) }, nextCursor: page.nextCursor))))
+        return .ok(.init(body: .json(.init(items: try page.items.map(Components.Schemas.Voter.init), nextCursor: page.nextCursor))))
     }
 
     func voterIds(_ ids: [String]) throws -> [UUID] {
@@ -353,6 +353,24 @@ extension APIService {
         }
         let result = try await campaign.interactions(in: caller.scope, filter: filter, limit: page.limit, after: page.cursor, on: db)
         return .ok(.init(body: .json(.init(items: try result.items.map { try decode(Components.Schemas.Interaction.self, $0) }, nextCursor: result.nextCursor))))
+    }
+}
+
+extension Components.Schemas.Voter {
+    /// The contract's voter from a row (the mailing address is stored as the contract's JSON).
+    init(_ r: VoterRecord) throws {
+        guard let status = StatusPayload(rawValue: r.status) else { throw StoreError.unexpected("voter status \(r.status)") }
+        let a = r.residence
+        self.init(
+            id: r.id.uuidString.lowercased(), externalId: r.externalId, firstName: r.firstName, middleName: r.middleName, lastName: r.lastName,
+            suffix: r.suffix, birthYear: r.birthYear, sex: r.sex, race: r.race, party: r.party,
+            residence: .init(
+                houseNumber: a.houseNumber, houseFraction: a.houseFraction, streetDirection: a.streetDirection, streetName: a.streetName,
+                unit: a.unit, city: a.city, state: a.state, zip5: a.zip5, zip4: a.zip4),
+            mailing: try r.mailingJSON.map { try APIService.jsonDecoder.decode(Components.Schemas.Address.self, from: Data($0.utf8)) },
+            parish: r.parish, ward: r.ward, precinct: r.precinct, congressionalDistrict: r.congressionalDistrict,
+            senateDistrict: r.senateDistrict, houseDistrict: r.houseDistrict, registrationDate: r.registrationDate, status: status,
+            phone: r.phone, latitude: r.latitude, longitude: r.longitude, createdAt: r.createdAt, updatedAt: r.updatedAt)
     }
 }
 

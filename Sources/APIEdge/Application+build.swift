@@ -91,7 +91,8 @@ public func buildRouter(config: AppConfig, clients: AppClients, logger: Logger) 
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: RequestMiddleware(tokens: tokens, maxJSONBodyBytes: config.maxJSONBodyBytes, logger: logger))
-    try service.registerHandlers(on: router, configuration: .init(dateTranscoder: FlexibleISO8601()))
+    // Compact JSON: the runtime's default (sorted keys, pretty printed) cost a fifth of a voter page's CPU.
+    try service.registerHandlers(on: router, configuration: .init(dateTranscoder: FlexibleISO8601(), jsonEncodingOptions: [.withoutEscapingSlashes]))
     return router
 }
 

@@ -10,7 +10,8 @@ public enum CampaignError: Error, Equatable {
 }
 
 /// Voters, lists, assignments, survey questions and interactions of one organization. Reads
-/// return the contract's JSON built in Postgres (the API decodes it into its generated types).
+/// return the contract's JSON built in Postgres (the API decodes it into its generated types),
+/// except the voter pages, whose rows are decoded straight into `VoterRecord`s.
 public struct CampaignRepository: Sendable {
     public let logger: Logger
 
@@ -65,19 +66,18 @@ public struct CampaignRepository: Sendable {
     /// A page of voters (as JSON) by id; `total` when asked for.
     public func voters(
         in scope: OrgScope, filter: VoterFilter, limit: Int, after: UUID?, includeTotal: Bool, on db: some QueryRunner
-    ) async throws -> (items: [String], nextCursor: String?, total: Int?) {
+    ) async throws -> (items: [VoterRecord], nextCursor: String?, total: Int?) {
         let condition = voterWhere(scope, filter)
-        var query: PostgresQuery = "SELECT voter_json(v)::text, v.id FROM voters v WHERE "
-        query = PostgresQuery(unsafeSQL: query.sql + condition.sql, binds: condition.binds)
+        let query = PostgresQuery(unsafeSQL: "SELECT \(VoterRecord.columns) FROM voters v WHERE " + condition.sql, binds: condition.binds)
         var binds = query.binds
         try binds.append(after ?? UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)), context: .default)
         try binds.append(after == nil, context: .default)
         try binds.append(limit + 1, context: .default)
         let n = binds.count
         let sql = query.sql + " AND ($\(n - 1) OR v.id > $\(n - 2)) ORDER BY v.id LIMIT $\(n)"
-        var items: [(String, UUID)] = []
-        for try await (json, id) in try await db.run(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).decode((String, UUID).self) {
-            items.append((json, id))
+        var items: [VoterRecord] = []
+        for try await row in try await db.run(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger) {
+            items.append(try VoterRecord.decode(row))
         }
         let more = items.count > limit
         let kept = Array(items.prefix(limit))
@@ -86,11 +86,14 @@ public struct CampaignRepository: Sendable {
             let count = PostgresQuery(unsafeSQL: "SELECT count(*)::int8 FROM voters v WHERE " + condition.sql, binds: condition.binds)
             for try await value in try await db.run(count, logger: logger).decode(Int.self) { total = value }
         }
-        return (kept.map(\.0), more ? kept.last.map { KeyCursor([$0.1.uuidString]).encoded } : nil, total)
+        return (kept, more ? kept.last.map { KeyCursor([$0.id.uuidString]).encoded } : nil, total)
     }
 
-    public func voter(_ id: UUID, in scope: OrgScope, on db: some QueryRunner) async throws -> String? {
-        try await Self.first(try await db.run("SELECT voter_json(v)::text FROM voters v WHERE v.org_id = \(scope.orgId) AND v.id = \(id)", logger: logger))
+    public func voter(_ id: UUID, in scope: OrgScope, on db: some QueryRunner) async throws -> VoterRecord? {
+        let rows = try await db.run(
+            "SELECT \(unescaped: VoterRecord.columns) FROM voters v WHERE v.org_id = \(scope.orgId) AND v.id = \(id)", logger: logger)
+        for try await row in rows { return try VoterRecord.decode(row) }
+        return nil
     }
 
     /// True when `voter` is on one of `canvasser`'s active assignments.
@@ -293,17 +296,17 @@ public struct CampaignRepository: Sendable {
         return 0
     }
 
-    public func listMembers(_ list: UUID, in scope: OrgScope, limit: Int, after: UUID?, on db: some QueryRunner) async throws -> (items: [String], nextCursor: String?) {
+    public func listMembers(_ list: UUID, in scope: OrgScope, limit: Int, after: UUID?, on db: some QueryRunner) async throws -> (items: [VoterRecord], nextCursor: String?) {
         let rows = try await db.run(
             """
-            SELECT voter_json(v)::text, v.id FROM list_members lm JOIN voters v ON v.org_id = lm.org_id AND v.id = lm.voter_id
+            SELECT \(unescaped: VoterRecord.columns) FROM list_members lm JOIN voters v ON v.org_id = lm.org_id AND v.id = lm.voter_id
             WHERE lm.org_id = \(scope.orgId) AND lm.list_id = \(list) AND (\(after == nil) OR lm.voter_id > \(after ?? UUID()))
             ORDER BY lm.voter_id LIMIT \(limit + 1)
             """, logger: logger)
-        var items: [(String, UUID)] = []
-        for try await (json, id) in rows.decode((String, UUID).self) { items.append((json, id)) }
+        var items: [VoterRecord] = []
+        for try await row in rows { items.append(try VoterRecord.decode(row)) }
         let kept = Array(items.prefix(limit))
-        return (kept.map(\.0), items.count > limit ? kept.last.map { KeyCursor([$0.1.uuidString]).encoded } : nil)
+        return (kept, items.count > limit ? kept.last.map { KeyCursor([$0.id.uuidString]).encoded } : nil)
     }
 
     // MARK: Assignments

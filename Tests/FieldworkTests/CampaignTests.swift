@@ -78,6 +78,41 @@ import Testing
         }
     }
 
+    /// A voter with every field reads back the same from create, GET /voters/{id}, the voter
+    /// page and the list-member page (the pages decode rows; create builds JSON in Postgres).
+    @Test func everyVoterFieldReadsBackTheSame() async throws {
+        try await Harness.run { h in
+            let org = try await h.makeOrg()
+            let admin = try await h.token(org.email(.admin))
+            let full: [String: Any] = [
+                "externalId": "FULL-\(UUID().uuidString.prefix(8))", "firstName": "Marie", "middleName": "Claire", "lastName": "Boudreaux",
+                "suffix": "Jr", "birthYear": 1961, "sex": "F", "race": "W", "party": "DEM", "status": "inactive",
+                "residence": ["houseNumber": "12", "houseFraction": "1/2", "streetDirection": "N", "streetName": "Oak St", "unit": "B",
+                              "city": "Lafayette", "state": "LA", "zip5": "70501", "zip4": "1234"],
+                "mailing": ["houseNumber": "PO 9", "city": "Lafayette", "state": "LA", "zip5": "70502"],
+                "parish": "Lafayette", "ward": "3", "precinct": "P12", "congressionalDistrict": "3", "senateDistrict": "24",
+                "houseDistrict": "44", "registrationDate": "1990-02-28", "phone": "337-555-0100", "latitude": 30.2241, "longitude": -92.0198,
+            ]
+            let created = try await h.call(.post, "/api/v1/voters", token: admin, json: full)
+            #expect(created.status == .created, "\(created.text)")
+            let id = try #require(created.json["id"] as? String)
+            let list = try await h.call(.post, "/api/v1/lists", token: admin, json: ["name": "Full"])
+            let listId = try #require(list.json["id"] as? String)
+            _ = try await h.call(.post, "/api/v1/lists/\(listId)/members", token: admin, json: ["voterIds": [id]])
+            let single = try await h.call(.get, "/api/v1/voters/\(id)", token: admin).json
+            let paged = (try await h.call(.get, "/api/v1/voters?q=\(full["externalId"]!)", token: admin).json["items"] as? [[String: Any]])?.first
+            let member = (try await h.call(.get, "/api/v1/lists/\(listId)/members", token: admin).json["items"] as? [[String: Any]])?.first
+            let expected = created.json as NSDictionary
+            #expect(single as NSDictionary == expected, "\(single)")
+            #expect(paged.map { $0 as NSDictionary } == expected, "\(String(describing: paged))")
+            #expect(member.map { $0 as NSDictionary } == expected, "\(String(describing: member))")
+            for (key, value) in full where key != "residence" && key != "mailing" {
+                #expect((single[key] as? NSObject) == (value as? NSObject), "\(key)")
+            }
+            #expect((single["mailing"] as? [String: String]) == (full["mailing"] as? [String: String]))
+        }
+    }
+
     /// A canvasser sees only their active assignments and the voters on them, in walk order.
     @Test func canvasserVisibilityAndWalkOrder() async throws {
         try await Harness.run { h in
