@@ -63,7 +63,7 @@ public struct CampaignRepository: Sendable {
             """
     }
 
-    /// A page of voters (as JSON) by id; `total` when asked for.
+    /// A page of voters by id; `total` when asked for.
     public func voters(
         in scope: OrgScope, filter: VoterFilter, limit: Int, after: UUID?, includeTotal: Bool, on db: some QueryRunner
     ) async throws -> (items: [VoterRecord], nextCursor: String?, total: Int?) {
