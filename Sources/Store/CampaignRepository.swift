@@ -19,6 +19,13 @@ public struct CampaignRepository: Sendable {
         self.logger = logger
     }
 
+    /// A page from rows of (contract JSON, id, created_at in microseconds), newest first.
+    static func newestFirstPage(_ rows: PostgresRowSequence, limit: Int) async throws -> Page<String> {
+        var out: [(String, PageCursor)] = []
+        for try await (json, id, micros) in rows.decode((String, UUID, Int64).self) { out.append((json, PageCursor(micros: micros, id: id))) }
+        return Page.from(rows: out, limit: limit)
+    }
+
     static func first(_ rows: PostgresRowSequence) async throws -> String? {
         for try await text in rows.decode(String.self) { return text }
         return nil
@@ -199,9 +206,7 @@ public struct CampaignRepository: Sendable {
               AND \(page: cursor, time: "l.created_at", id: "l.id")
             ORDER BY l.created_at DESC, l.id DESC LIMIT \(limit + 1)
             """, logger: logger)
-        var out: [(String, PageCursor)] = []
-        for try await (json, id, micros) in rows.decode((String, UUID, Int64).self) { out.append((json, PageCursor(micros: micros, id: id))) }
-        return Page.from(rows: out, limit: limit)
+        return try await Self.newestFirstPage(rows, limit: limit)
     }
 
     public func list(_ id: UUID, in scope: OrgScope, on db: some QueryRunner) async throws -> String? {
@@ -346,9 +351,7 @@ public struct CampaignRepository: Sendable {
               AND \(page: cursor, time: "a.created_at", id: "a.id")
             ORDER BY a.created_at DESC, a.id DESC LIMIT \(limit + 1)
             """, logger: logger)
-        var out: [(String, PageCursor)] = []
-        for try await (json, id, micros) in rows.decode((String, UUID, Int64).self) { out.append((json, PageCursor(micros: micros, id: id))) }
-        return Page.from(rows: out, limit: limit)
+        return try await Self.newestFirstPage(rows, limit: limit)
     }
 
     public struct AssignmentInfo: Sendable {
@@ -434,9 +437,7 @@ public struct CampaignRepository: Sendable {
               AND \(page: cursor, time: "q.created_at", id: "q.id")
             ORDER BY q.created_at DESC, q.id DESC LIMIT \(limit + 1)
             """, logger: logger)
-        var out: [(String, PageCursor)] = []
-        for try await (json, id, micros) in rows.decode((String, UUID, Int64).self) { out.append((json, PageCursor(micros: micros, id: id))) }
-        return Page.from(rows: out, limit: limit)
+        return try await Self.newestFirstPage(rows, limit: limit)
     }
 
     public func createQuestion(key: String, prompt: String, type: String, choices: [String]?, active: Bool, in scope: OrgScope, on db: some QueryRunner) async throws -> String {
@@ -659,9 +660,7 @@ public struct CampaignRepository: Sendable {
               AND \(page: cursor, time: "i.occurred_at", id: "i.id")
             ORDER BY i.occurred_at DESC, i.id DESC LIMIT \(limit + 1)
             """, logger: logger)
-        var out: [(String, PageCursor)] = []
-        for try await (json, id, micros) in rows.decode((String, UUID, Int64).self) { out.append((json, PageCursor(micros: micros, id: id))) }
-        return Page.from(rows: out, limit: limit)
+        return try await Self.newestFirstPage(rows, limit: limit)
     }
 
     /// Appends a platform event (the outbox) in the caller's transaction.
