@@ -73,9 +73,7 @@ struct AccessTokens: Sendable {
 
     static func headerAlgorithm(of token: String) -> String? {
         guard let first = token.split(separator: ".", omittingEmptySubsequences: false).first else { return nil }
-        var base64 = first.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64.append("=") }
-        guard let data = Data(base64Encoded: base64),
+        guard let data = Base64URL.decode(first),
             let header = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
         else { return nil }
         return header["alg"] as? String

@@ -3,10 +3,32 @@ import Logging
 import PostgresNIO
 
 /// Refusals of campaign-domain changes, mapped to the contract's codes by the API.
-public enum CampaignError: Error, Equatable {
+public enum CampaignError: ContractError, Equatable {
     case notFound(String)
     case conflict(String)
     case unprocessable(String)
+
+    public var httpStatus: Int {
+        switch self {
+        case .notFound: 404
+        case .conflict: 409
+        case .unprocessable: 422
+        }
+    }
+
+    public var code: String {
+        switch self {
+        case .notFound: "NOT_FOUND"
+        case .conflict: "CONFLICT"
+        case .unprocessable: "UNPROCESSABLE"
+        }
+    }
+
+    public var message: String {
+        switch self {
+        case .notFound(let message), .conflict(let message), .unprocessable(let message): message
+        }
+    }
 }
 
 /// Voters, lists, assignments, survey questions and interactions of one organization. Reads

@@ -13,17 +13,12 @@ public struct PageCursor: Sendable, Equatable {
     }
 
     public var encoded: String {
-        Data("\(micros):\(id.uuidString.lowercased())".utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        Base64URL.encode(Data("\(micros):\(id.uuidString.lowercased())".utf8))
     }
 
     /// Nil when the text is not a cursor this server made.
     public init?(encoded: String) {
-        var base64 = encoded.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64.append("=") }
-        guard encoded.count <= 512, let data = Data(base64Encoded: base64),
+        guard encoded.count <= 512, let data = Base64URL.decode(encoded),
             let text = String(data: data, encoding: .utf8)
         else { return nil }
         let parts = text.split(separator: ":", maxSplits: 1)
