@@ -1,13 +1,15 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Store
 
-/// An error with its place in the contract's envelope. Handlers throw these; `RequestMiddleware`
-/// renders every error, of whatever type, through `APIError.from` in one place.
-struct APIError: Error {
+/// An error with its place in the contract's envelope. Handlers throw these;
+/// `ErrorEnvelopeMiddleware` renders every error, of whatever type, in one place.
+struct APIError: ContractError {
     let status: HTTPResponse.Status
     let code: String
     let message: String
+    var httpStatus: Int { status.code }
     var details: [(path: String, message: String)] = []
     var headers: HTTPFields = [:]
 

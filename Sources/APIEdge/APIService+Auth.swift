@@ -8,14 +8,14 @@ extension APIService {
         let (email, password) = try Validate.credentials(email: body.email, password: body.password)
         let wantedOrg = try body.orgId.map { try Validate.uuid($0, "orgId") }
         let ip = request.clientIP
-        try await limiter.check(email: email, ip: ip)
+        try await limiter.check(.campaign, email: email, ip: ip)
 
         let found = try await users.credentials(email: email, on: db)
         let matches = try await passwordMatches(password, hash: found?.passwordHash ?? dummyHash)
         var member: [(org: Organization, role: Role)] = []
         if let found { member = try await memberships.memberships(of: found.user.id, on: db) }
         guard let found, found.passwordHash != nil, matches else {
-            try await limiter.recordFailure(email: email, ip: ip)
+            try await limiter.recordFailure(.campaign, email: email, ip: ip)
             try await audit.append(
                 AuditRecord(
                     orgId: member.first?.org.id, actorId: found?.user.id.uuidString.lowercased(), actorKind: .user,
@@ -30,7 +30,7 @@ extension APIService {
                 ? APIError.forbidden("this account belongs to no organization")
                 : APIError.forbidden("you are not a member of that organization")
         }
-        try await limiter.recordSuccess(email: email, ip: ip)
+        try await limiter.recordSuccess(.campaign, email: email, ip: ip)
         try await audit.append(
             AuditRecord(
                 orgId: chosen.org.id, actorId: found.user.id.uuidString.lowercased(), actorKind: .user, action: "auth.login",

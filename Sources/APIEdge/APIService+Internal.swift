@@ -5,11 +5,11 @@ extension APIService {
     func staffLogin(_ input: Operations.StaffLogin.Input) async throws -> Operations.StaffLogin.Output {
         guard case .json(let body) = input.body else { throw APIError.unsupportedMediaType("expected application/json") }
         let (email, password) = try Validate.credentials(email: body.email, password: body.password)
-        try await limiter.check(email: email, ip: request.clientIP)
+        try await limiter.check(.staff, email: email, ip: request.clientIP)
         let account = config.staff.first { $0.email == email }
         let matches = try await passwordMatches(password, hash: account?.passwordHash ?? dummyHash)
         guard account != nil, matches else {
-            try await limiter.recordFailure(email: email, ip: request.clientIP)
+            try await limiter.recordFailure(.staff, email: email, ip: request.clientIP)
             try await audit.append(
                 AuditRecord(
                     orgId: nil, actorId: email, actorKind: .staff, action: "staff.login_failed", entityType: "staff",
@@ -17,7 +17,7 @@ extension APIService {
                 on: db)
             throw APIError.unauthenticated("invalid email or password")
         }
-        try await limiter.recordSuccess(email: email, ip: request.clientIP)
+        try await limiter.recordSuccess(.staff, email: email, ip: request.clientIP)
         try await audit.append(
             AuditRecord(
                 orgId: nil, actorId: email, actorKind: .staff, action: "staff.login", entityType: "staff", entityId: email,

@@ -18,8 +18,6 @@ public struct StaffAccount: Sendable {
 
 /// Everything the process reads from its environment, validated at start.
 public struct AppConfig: Sendable {
-    public enum Environment: String, Sendable { case development, production }
-
     public var databaseURL: String
     public var redisURL: String
     public var storageURL: String
@@ -33,9 +31,13 @@ public struct AppConfig: Sendable {
     /// Limit for JSON request bodies (every route that is not an upload).
     public var maxJSONBodyBytes: Int
     public var staff: [StaffAccount]
-    public var environment: Environment
-    /// Failures per email or client IP within `loginRateWindow` before sign-in answers 429.
+    /// Browser origins allowed to call the API (CORS), exactly as the browser sends them.
+    public var corsAllowedOrigins: [String]
+    /// Failed sign-ins of one account within `loginRateWindow` before sign-in answers 429.
     public var loginMaxFailures: Int
+    /// Failed sign-ins from one client IP within `loginRateWindow` before sign-in answers 429
+    /// (far higher: a field office puts dozens of canvassers behind one address).
+    public var loginMaxFailuresPerIP: Int
     public var loginRateWindow: Duration
     /// Prefix of every Redis key this process writes (tests give each application its own).
     public var redisKeyPrefix: String
@@ -74,10 +76,6 @@ public struct AppConfig: Sendable {
             return number
         }
 
-        let envText = string("fieldwork.env", "FIELDWORK_ENV") ?? "development"
-        guard let env = Environment(rawValue: envText) else {
-            throw ConfigError(variable: "FIELDWORK_ENV", expected: "development or production, got \"\(envText)\"")
-        }
         guard let databaseURL = string("database.url", "DATABASE_URL") else {
             throw ConfigError(variable: "DATABASE_URL", expected: "a postgres://user@host:port/database URL (ops/stack env prints one)")
         }
@@ -116,9 +114,10 @@ public struct AppConfig: Sendable {
             maxUploadBytes: try integer("max.upload.bytes", "MAX_UPLOAD_BYTES", default: 2 << 30, range: 1024...(64 << 30)),
             maxJSONBodyBytes: 1 << 20,
             staff: try parseStaff(string("fieldwork.staff", "FIELDWORK_STAFF")),
-            environment: env,
-            loginMaxFailures: 10,
-            loginRateWindow: .seconds(15 * 60),
+            corsAllowedOrigins: try parseOrigins(string("cors.allowed.origins", "CORS_ALLOWED_ORIGINS")),
+            loginMaxFailures: try integer("login.max.failures", "LOGIN_MAX_FAILURES", default: 10, range: 3...1000),
+            loginMaxFailuresPerIP: try integer("login.max.failures.per.ip", "LOGIN_MAX_FAILURES_PER_IP", default: 500, range: 10...1_000_000),
+            loginRateWindow: .seconds(try integer("login.rate.window", "LOGIN_RATE_WINDOW", default: 15 * 60, range: 1...86_400)),
             redisKeyPrefix: string("redis.key.prefix", "REDIS_KEY_PREFIX") ?? "fw:",
             bcryptCost: 11,
             pipelinesDirectory: string("pipelines.dir", "PIPELINES_DIR") ?? "pipelines",
@@ -143,6 +142,26 @@ public struct AppConfig: Sendable {
         WorkerSettings(
             concurrency: workerConcurrency, shutdownGrace: shutdownGrace, maintenanceInterval: maintenanceInterval,
             reconcileInterval: reconcileInterval, reconcileGrace: reconcileGrace)
+    }
+
+    /// The sign-in limits (see `LoginRateLimiter`).
+    var loginPolicy: LoginPolicy {
+        LoginPolicy(maxFailuresPerAccount: loginMaxFailures, maxFailuresPerIP: loginMaxFailuresPerIP, window: loginRateWindow)
+    }
+
+    /// `https://app.example.org,http://localhost:5173`: scheme, host and optional port, no path.
+    static func parseOrigins(_ text: String?) throws -> [String] {
+        guard let text else { return [] }
+        return try text.split(separator: ",").map { entry in
+            let origin = entry.trimmingCharacters(in: .whitespaces)
+            guard let url = URLComponents(string: origin), ["http", "https"].contains(url.scheme ?? ""), url.host?.isEmpty == false,
+                url.path.isEmpty, url.query == nil, url.fragment == nil
+            else {
+                throw ConfigError(
+                    variable: "CORS_ALLOWED_ORIGINS", expected: "comma-separated origins like https://app.example.org, got \"\(origin)\"")
+            }
+            return origin
+        }
     }
 
     /// `email:bcrypt-hash,email:bcrypt-hash`.

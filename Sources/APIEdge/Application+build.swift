@@ -76,8 +76,8 @@ public func buildApplication(
     return app
 }
 
-/// The router: metrics, then `RequestMiddleware` (request id, auth, errors, log line), then the
-/// operations generated from `openapi/openapi.yaml`.
+/// The router: metrics, then the ordered middleware (request id, CORS, access log, error envelope,
+/// authentication, body policy), then the operations generated from `openapi/openapi.yaml`.
 public func buildRouter(config: AppConfig, clients: AppClients, logger: Logger) async throws -> Router<AppRequestContext> {
     Telemetry.bootstrapMetrics()
     let tokens = await AccessTokens(secret: config.jwtSecret, ttl: config.accessTokenTTL)
@@ -85,12 +85,18 @@ public func buildRouter(config: AppConfig, clients: AppClients, logger: Logger) 
     let dummyHash = try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash("fieldwork-timing-equaliser", cost: cost) }
     let service = APIService(
         config: config, db: clients.db, redis: clients.redis, storage: clients.storage, jobs: clients.jobs, tokens: tokens,
-        limiter: LoginRateLimiter(
-            redis: clients.redis, prefix: config.redisKeyPrefix, maxFailures: config.loginMaxFailures, window: config.loginRateWindow),
+        limiter: LoginRateLimiter(redis: clients.redis, prefix: config.redisKeyPrefix, policy: config.loginPolicy),
         logger: logger, dummyHash: dummyHash)
+    let routes = try RouteTable.declared(by: service)
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: MetricsMiddleware())
-    router.add(middleware: RequestMiddleware(tokens: tokens, maxJSONBodyBytes: config.maxJSONBodyBytes, logger: logger))
+    router.add(middleware: RequestIdMiddleware())
+    router.add(middleware: CrossOriginMiddleware(allowedOrigins: config.corsAllowedOrigins))
+    router.add(middleware: AccessLogMiddleware(logger: logger))
+    router.add(middleware: ErrorEnvelopeMiddleware(routes: routes, maxJSONBodyBytes: config.maxJSONBodyBytes, logger: logger))
+    router.add(middleware: AuthenticationMiddleware(tokens: tokens))
+    router.add(
+        middleware: BodyPolicyMiddleware(jsonLimit: config.maxJSONBodyBytes, uploadLimit: config.maxUploadBytes, uploads: routes.uploads))
     // Compact JSON: the runtime's default (sorted keys, pretty printed) cost a fifth of a voter page's CPU.
     try service.registerHandlers(on: router, configuration: .init(dateTranscoder: FlexibleISO8601(), jsonEncodingOptions: [.withoutEscapingSlashes]))
     return router

@@ -32,7 +32,7 @@ extension Caller {
     }
 }
 
-/// Per-request facts the generated handlers read: set by `RequestMiddleware` as a task-local,
+/// Per-request facts the generated handlers read: set by `AuthenticationMiddleware` as a task-local,
 /// never passed through globals.
 struct RequestState: Sendable {
     var requestId: String
