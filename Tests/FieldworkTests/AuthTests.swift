@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Store
 import Testing
 
 @Suite struct AuthTests {
@@ -139,9 +140,7 @@ import Testing
         }
     }
 
-    static func base64url(_ data: Data) -> String {
-        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-    }
+    static func base64url(_ data: Data) -> String { Base64URL.encode(data) }
 
     static func unsigned(_ claims: [String: Any]) throws -> String {
         let header = base64url(try JSONSerialization.data(withJSONObject: ["alg": "none", "typ": "JWT"]))
