@@ -32,7 +32,8 @@ extension APIService {
             try await transaction { connection in
                 let id = try await assignments.create(list: list, canvasser: canvasser, by: caller.userId, in: caller.scope, on: connection)
                 let changes: [String: AuditValue] = ["listId": .string(body.listId), "canvasserId": .string(body.canvasserId)]
-                try await recordAudit(by: caller, "assignment.created", on: "assignment", id: id.uuidString.lowercased(), changes: changes, in: connection)
+                try await recordAudit(
+                    by: caller, "assignment.created", on: "assignment", id: id.uuidString.lowercased(), changes: changes, in: connection)
                 guard let assignment = try await assignments.assignment(id, in: caller.scope, on: connection) else {
                     throw StoreError.unexpected("assignment vanished")
                 }

@@ -64,10 +64,12 @@ extension APIService {
     private func bulkFacts(_ items: [CheckedItem], caller: MemberCaller) async throws -> BulkFacts {
         let voterIds = Array(Set(items.map(\.voter)))
         let canvasser = caller.role == .canvasser ? caller.userId : nil
+        let assignmentIds = Array(Set(items.compactMap(\.assignment)))
+        let questionIds = Array(Set(items.flatMap { $0.answers.map(\.question) }))
         return BulkFacts(
             visible: try await interactions.visibleVoters(voterIds, canvasser: canvasser, in: caller.scope, on: db),
-            assignments: try await interactions.assignmentRefs(Array(Set(items.compactMap(\.assignment))), voters: voterIds, in: caller.scope, on: db),
-            rules: try await surveyQuestions.rules(Array(Set(items.flatMap { $0.answers.map(\.question) })), in: caller.scope, on: db),
+            assignments: try await interactions.assignmentRefs(assignmentIds, voters: voterIds, in: caller.scope, on: db),
+            rules: try await surveyQuestions.rules(questionIds, in: caller.scope, on: db),
             canvasser: canvasser)
     }
 
@@ -103,12 +105,14 @@ struct BulkOutcomes {
 
     mutating func reject(_ index: Int, _ rejection: ItemRejection) {
         results[index] = ItemResult(
-            clientInteractionUuid: items[index].clientInteractionUuid, status: .rejected, error: .init(code: rejection.code, message: rejection.message))
+            clientInteractionUuid: items[index].clientInteractionUuid, status: .rejected,
+            error: .init(code: rejection.code, message: rejection.message))
     }
 
     mutating func recorded(_ index: Int, id: UUID, created: Bool) {
         results[index] = ItemResult(
-            clientInteractionUuid: items[index].clientInteractionUuid, status: created ? .created : .duplicate, interactionId: id.uuidString.lowercased())
+            clientInteractionUuid: items[index].clientInteractionUuid, status: created ? .created : .duplicate,
+            interactionId: id.uuidString.lowercased())
     }
 
     /// A uuid twice in one batch is created once, then a duplicate.

@@ -21,7 +21,9 @@ extension APIService {
         let ids = try voterIds(body.voterIds)
         let result = try await contractErrors {
             try await transaction { connection in
-                guard try await voterLists.lock(id, in: caller.scope, on: connection) else { throw APIError.notFound("no list with id \(input.path.listId)") }
+                guard try await voterLists.lock(id, in: caller.scope, on: connection) else {
+                    throw APIError.notFound("no list with id \(input.path.listId)")
+                }
                 let result = try await voterLists.addMembers(ids, to: id, in: caller.scope, on: connection)
                 let changes: [String: AuditValue] = [
                     "added": .int(result.added), "alreadyPresent": .int(result.alreadyPresent), "notFound": .int(result.notFound.count),
@@ -40,9 +42,12 @@ extension APIService {
         guard case .json(let body) = input.body else { throw APIError.unsupportedMediaType("expected application/json") }
         let ids = try voterIds(body.voterIds)
         let removed = try await transaction { connection in
-            guard try await voterLists.lock(id, in: caller.scope, on: connection) else { throw APIError.notFound("no list with id \(input.path.listId)") }
+            guard try await voterLists.lock(id, in: caller.scope, on: connection) else {
+                throw APIError.notFound("no list with id \(input.path.listId)")
+            }
             let removed = try await voterLists.removeMembers(ids, from: id, in: caller.scope, on: connection)
-            try await recordAudit(by: caller, "list.members_removed", on: "list", id: id.uuidString.lowercased(), changes: ["removed": .int(removed)], in: connection)
+            try await recordAudit(
+                by: caller, "list.members_removed", on: "list", id: id.uuidString.lowercased(), changes: ["removed": .int(removed)], in: connection)
             return removed
         }
         return .ok(.init(body: .json(.init(removed: removed))))

@@ -14,7 +14,9 @@ extension APIService {
     func getList(_ input: Operations.GetList.Input) async throws -> Operations.GetList.Output {
         let caller = try await requireMember(Self.staffRoles)
         let id = try Validate.pathId(input.path.listId, "list")
-        guard let list = try await voterLists.list(id, in: caller.scope, on: db) else { throw APIError.notFound("no list with id \(input.path.listId)") }
+        guard let list = try await voterLists.list(id, in: caller.scope, on: db) else {
+            throw APIError.notFound("no list with id \(input.path.listId)")
+        }
         return .ok(.init(body: .json(.init(list))))
     }
 
@@ -29,7 +31,8 @@ extension APIService {
         }
         let list: VoterList = try await transaction { connection in
             let list = try await voterLists.create(name: name, description: description, createdBy: caller.userId, in: caller.scope, on: connection)
-            try await recordAudit(by: caller, "list.created", on: "list", id: list.id.uuidString.lowercased(), changes: ["name": .string(name)], in: connection)
+            try await recordAudit(
+                by: caller, "list.created", on: "list", id: list.id.uuidString.lowercased(), changes: ["name": .string(name)], in: connection)
             return list
         }
         return .created(.init(body: .json(.init(list))))

@@ -40,8 +40,8 @@ extension APIService {
             }
             try Self.checkChoices(choices, type: .text)
         }
-        guard let question = try await surveyQuestions.update(id, prompt: prompt, choices: body.choices, active: body.active, in: caller.scope, on: db)
-        else { throw APIError.notFound("no survey question with id \(input.path.questionId)") }
+        let question = try await surveyQuestions.update(id, prompt: prompt, choices: body.choices, active: body.active, in: caller.scope, on: db)
+        guard let question else { throw APIError.notFound("no survey question with id \(input.path.questionId)") }
         return .ok(.init(body: .json(.init(question))))
     }
 
@@ -52,7 +52,9 @@ extension APIService {
                 throw APIError.validation(
                     "choices: a \(type.rawValue) question needs at least one choice", details: [("choices", "required for \(type.rawValue)")])
             }
-            guard Set(choices).count == choices.count else { throw APIError.validation("choices: each choice once", details: [("choices", "duplicates")]) }
+            guard Set(choices).count == choices.count else {
+                throw APIError.validation("choices: each choice once", details: [("choices", "duplicates")])
+            }
         }
         for (index, choice) in (choices ?? []).enumerated() { _ = try Validate.text(choice, 1...200, "choices[\(index)]") }
         guard (choices?.count ?? 0) <= 50 else { throw APIError.validation("choices: at most 50", details: [("choices", "at most 50")]) }

@@ -27,7 +27,9 @@ extension APIService {
         if caller.role == .canvasser, try await !voters.canvasserSees(voter: id, canvasser: caller.userId, in: caller.scope, on: db) {
             throw APIError.notFound("no voter with id \(input.path.voterId)")
         }
-        guard let voter = try await voters.voter(id, in: caller.scope, on: db) else { throw APIError.notFound("no voter with id \(input.path.voterId)") }
+        guard let voter = try await voters.voter(id, in: caller.scope, on: db) else {
+            throw APIError.notFound("no voter with id \(input.path.voterId)")
+        }
         return .ok(.init(body: .json(.init(voter))))
     }
 
@@ -58,7 +60,8 @@ extension APIService {
                 guard let voter = try await voters.update(id, VoterPatch(body), in: caller.scope, on: connection) else {
                     throw APIError.notFound("no voter with id \(input.path.voterId)")
                 }
-                try await recordAudit(by: caller, "voter.updated", on: "voter", id: id.uuidString.lowercased(), changes: ["patch": .string(patch)], in: connection)
+                try await recordAudit(
+                    by: caller, "voter.updated", on: "voter", id: id.uuidString.lowercased(), changes: ["patch": .string(patch)], in: connection)
                 return voter
             }
         }

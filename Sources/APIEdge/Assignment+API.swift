@@ -32,6 +32,8 @@ extension AssignmentStatus {
 
 extension Components.Schemas.AssignedVoter {
     init(_ v: AssignedVoter) {
-        self.init(value1: .init(v.voter), value2: .init(lastResult: v.lastResult.map(Components.Schemas.InteractionResult.init), lastContactAt: v.lastContactAt))
+        self.init(
+            value1: .init(v.voter),
+            value2: .init(lastResult: v.lastResult.map(Components.Schemas.InteractionResult.init), lastContactAt: v.lastContactAt))
     }
 }

@@ -48,8 +48,12 @@ enum BulkInteractionCheck {
         if occurredAt > now.addingTimeInterval(86_400) { return .failure(.validation("occurredAt: more than a day in the future")) }
         var answers: [(question: UUID, answer: Components.Schemas.SurveyAnswer.AnswerPayload)] = []
         for (n, answer) in (item.surveyResponses ?? []).enumerated() {
-            guard let question = UUID(uuidString: answer.questionId) else { return .failure(.validation("surveyResponses[\(n)].questionId: not a UUID")) }
-            guard !answers.contains(where: { $0.question == question }) else { return .failure(.validation("surveyResponses[\(n)]: question answered twice")) }
+            guard let question = UUID(uuidString: answer.questionId) else {
+                return .failure(.validation("surveyResponses[\(n)].questionId: not a UUID"))
+            }
+            guard !answers.contains(where: { $0.question == question }) else {
+                return .failure(.validation("surveyResponses[\(n)]: question answered twice"))
+            }
             answers.append((question, answer.answer))
         }
         return .success(
@@ -72,7 +76,9 @@ enum BulkInteractionCheck {
             guard value == value.rounded(), (0...10).contains(value) else { return invalid("a scale answer is a whole number 0..10") }
             return .success(.number(Int(value)))
         case (.text, .case1(let text)):
-            guard !text.unicodeScalars.contains("\u{0}"), text.unicodeScalars.count <= 2000 else { return invalid("text answers hold up to 2000 characters") }
+            guard !text.unicodeScalars.contains("\u{0}"), text.unicodeScalars.count <= 2000 else {
+                return invalid("text answers hold up to 2000 characters")
+            }
             return .success(.text(text))
         default:
             let takes = rule.type == .multiChoice ? "a list of choices" : rule.type == .scale ? "a number" : "a string"
@@ -93,7 +99,8 @@ struct BulkFacts {
     /// The interaction to record for an item, or why the store's rows refuse it.
     func check(_ c: CheckedItem) -> Result<NewInteraction, ItemRejection> {
         guard visible.contains(c.voter) else {
-            let message = canvasser != nil ? "the voter is not on any of your active assignments" : "no voter with id \(c.item.voterId) in this organization"
+            let message =
+                canvasser != nil ? "the voter is not on any of your active assignments" : "no voter with id \(c.item.voterId) in this organization"
             return .failure(ItemRejection(code: "VOTER_NOT_VISIBLE", message: message))
         }
         var list: UUID?
@@ -109,7 +116,9 @@ struct BulkFacts {
         var answers: [SurveyResponse] = []
         for (question, answer) in c.answers {
             let id = question.uuidString.lowercased()
-            guard let rule = rules[question] else { return .failure(ItemRejection(code: "QUESTION_NOT_FOUND", message: "no survey question with id \(id)")) }
+            guard let rule = rules[question] else {
+                return .failure(ItemRejection(code: "QUESTION_NOT_FOUND", message: "no survey question with id \(id)"))
+            }
             guard rule.active else { return .failure(ItemRejection(code: "QUESTION_INACTIVE", message: "survey question \(id) is not active")) }
             switch BulkInteractionCheck.answer(answer, rule) {
             case .success(let value): answers.append(SurveyResponse(questionId: question, answer: value))

@@ -6,8 +6,11 @@ import OpenAPIRuntime
 /// "12:99" over into the next hour and refuses offsets beyond about ±18:00.
 public enum RFC3339 {
     /// (A regex literal is immutable; Swift 6 only lacks a Sendable conformance for it.)
-    nonisolated(unsafe) static let shape =
-        /^(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt]([01]\d|2[0-3]):([0-5]\d):([0-5]\d|60)(\.\d{1,9})?(?:([Zz])|([+-])([01]\d|2[0-3]):([0-5]\d))$/
+    nonisolated(unsafe) static let shape = #/
+        ^ (\d{4}) - (0[1-9]|1[0-2]) - (0[1-9]|[12]\d|3[01])
+        [Tt] ([01]\d|2[0-3]) : ([0-5]\d) : ([0-5]\d|60) (\.\d{1,9})?
+        (?: ([Zz]) | ([+-]) ([01]\d|2[0-3]) : ([0-5]\d) ) $
+        /#
 
     /// The instant `text` names, or nil when it is not an RFC 3339 date-time with fields in range.
     /// A leap second (`:60`) is the first instant of the next minute, as it always was here.

@@ -9,7 +9,9 @@ extension Components.Schemas.SurveyQuestion {
         case .scale: .scale
         case .text: .text
         }
-        self.init(id: q.id.uuidString.lowercased(), key: q.key, prompt: q.prompt, _type: type, choices: q.choices, active: q.active, createdAt: q.createdAt)
+        self.init(
+            id: q.id.uuidString.lowercased(), key: q.key, prompt: q.prompt, _type: type, choices: q.choices, active: q.active,
+            createdAt: q.createdAt)
     }
 }
 

@@ -22,8 +22,10 @@ import Testing
             let reply = try await h.call(.post, "/api/v1/interactions/bulk", token: admin, json: ["interactions": batch])
             #expect(reply.status == .ok, "\(reply.text)")
             let results = reply.json["results"] as? [[String: Any]] ?? []
-            #expect(results.map { $0["status"] as? String } == ["created", "rejected", "rejected", "rejected", "rejected", "created"], "\(reply.text)")
-            #expect(results.map { $0["clientInteractionUuid"] as? String } == batch.map { $0["clientInteractionUuid"] as? String }, "in request order")
+            let statuses = results.map { $0["status"] as? String }
+            #expect(statuses == ["created", "rejected", "rejected", "rejected", "rejected", "created"], "\(reply.text)")
+            let uuids = results.map { $0["clientInteractionUuid"] as? String }
+            #expect(uuids == batch.map { $0["clientInteractionUuid"] as? String }, "in request order")
             let errors = results.map { $0["error"] as? [String: Any] }
             #expect(errors[1]?["code"] as? String == "VALIDATION_ERROR")
             #expect((errors[1]?["message"] as? String)?.hasPrefix("occurredAt:") == true, "\(reply.text)")

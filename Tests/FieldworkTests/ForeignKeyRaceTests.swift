@@ -24,7 +24,8 @@ import Testing
             let reply = Task { try await request() }
             var blocked = false
             for _ in 0..<500 where !blocked {
-                let rows = try await h.db.query("SELECT count(*)::int8 FROM pg_stat_activity WHERE \(pid)::int = ANY(pg_blocking_pids(pid))", logger: logger)
+                let rows = try await h.db.query(
+                    "SELECT count(*)::int8 FROM pg_stat_activity WHERE \(pid)::int = ANY(pg_blocking_pids(pid))", logger: logger)
                 for try await n in rows.decode(Int.self) { blocked = n > 0 }
                 if !blocked { try await Task.sleep(for: .milliseconds(20)) }
             }
@@ -99,10 +100,13 @@ import Testing
                 try await h.call(.post, "/api/v1/interactions/bulk", token: admin, raw: batch)
             }
             #expect(reply.status == .conflict && reply.errorCode == "CONFLICT", "\(reply.text)")
-            #expect((reply.json["error"] as? [String: Any])?["message"] as? String == "an assignment of this batch was deleted while it was recorded; submit the batch again")
+            let message = (reply.json["error"] as? [String: Any])?["message"] as? String
+            #expect(message == "an assignment of this batch was deleted while it was recorded; submit the batch again")
             // Submitting again rejects only the item whose assignment is gone.
             let again = try await h.call(.post, "/api/v1/interactions/bulk", token: admin, raw: batch)
-            let statuses = (again.json["results"] as? [[String: Any]] ?? []).map { "\($0["status"]!)" + (($0["error"] as? [String: Any])?["code"].map { ":\($0)" } ?? "") }
+            let statuses = (again.json["results"] as? [[String: Any]] ?? []).map {
+                "\($0["status"]!)" + (($0["error"] as? [String: Any])?["code"].map { ":\($0)" } ?? "")
+            }
             #expect(statuses == ["rejected:ASSIGNMENT_NOT_FOUND", "created"], "\(again.text)")
 
             let voterId = try #require(UUID(uuidString: voters[2]))

@@ -47,6 +47,7 @@ public struct AssignmentRepository: Sendable {
         }
     }
 
+    /// One assignment with its progress; nil if this org has none with that id.
     public func assignment(_ id: UUID, in scope: OrgScope, on db: some QueryRunner) async throws -> Assignment? {
         let rows = try await db.run(
             "SELECT \(unescaped: Self.columns) FROM \(unescaped: Self.from) WHERE a.org_id = \(scope.orgId) AND a.id = \(id)", logger: logger)

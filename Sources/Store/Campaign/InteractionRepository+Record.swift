@@ -37,10 +37,11 @@ extension InteractionRepository {
                                       occurred_at, notes, latitude, longitude)
             SELECT \(scope.orgId), t.uuid, t.voter, NULLIF(t.assignment, '')::uuid, NULLIF(t.list, '')::uuid, \(canvasser), t.channel, t.result,
                    to_timestamp(t.occurred), NULLIF(t.notes, ''), CASE WHEN t.has_geo THEN t.lat END, CASE WHEN t.has_geo THEN t.lon END
-            FROM unnest(\(items.map(\.clientUuid))::uuid[], \(items.map(\.voterId))::uuid[], \(items.map { $0.assignmentId?.uuidString ?? "" })::text[],
-                        \(items.map { $0.listId?.uuidString ?? "" })::text[], \(items.map(\.channel.rawValue))::text[],
-                        \(items.map(\.result.rawValue))::text[], \(items.map { $0.occurredAt.timeIntervalSince1970 })::float8[],
-                        \(items.map { $0.notes ?? "" })::text[], \(items.map { $0.latitude != nil && $0.longitude != nil })::bool[],
+            FROM unnest(\(items.map(\.clientUuid))::uuid[], \(items.map(\.voterId))::uuid[],
+                        \(items.map { $0.assignmentId?.uuidString ?? "" })::text[], \(items.map { $0.listId?.uuidString ?? "" })::text[],
+                        \(items.map(\.channel.rawValue))::text[], \(items.map(\.result.rawValue))::text[],
+                        \(items.map { $0.occurredAt.timeIntervalSince1970 })::float8[], \(items.map { $0.notes ?? "" })::text[],
+                        \(items.map { $0.latitude != nil && $0.longitude != nil })::bool[],
                         \(items.map { $0.latitude ?? 0 })::float8[], \(items.map { $0.longitude ?? 0 })::float8[])
                  WITH ORDINALITY AS t(uuid, voter, assignment, list, channel, result, occurred, notes, has_geo, lat, lon, ord)
             ORDER BY t.ord
@@ -75,7 +76,8 @@ extension InteractionRepository {
         try await connection.query(
             """
             INSERT INTO survey_responses (org_id, interaction_id, question_id, answer)
-            SELECT \(scope.orgId), t.i, t.q, t.a::jsonb FROM unnest(\(rows.map(\.0))::uuid[], \(rows.map(\.1))::uuid[], \(rows.map(\.2))::text[]) AS t(i, q, a)
+            SELECT \(scope.orgId), t.i, t.q, t.a::jsonb
+            FROM unnest(\(rows.map(\.0))::uuid[], \(rows.map(\.1))::uuid[], \(rows.map(\.2))::text[]) AS t(i, q, a)
             ON CONFLICT DO NOTHING
             """, logger: logger
         ).consume()

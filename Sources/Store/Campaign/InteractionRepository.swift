@@ -76,7 +76,9 @@ public struct InteractionRepository: Sendable {
     }
 
     /// The named assignments with which of `voterIds` are on their lists.
-    public func assignmentRefs(_ ids: [UUID], voters voterIds: [UUID], in scope: OrgScope, on db: some QueryRunner) async throws -> [UUID: AssignmentRef] {
+    public func assignmentRefs(
+        _ ids: [UUID], voters voterIds: [UUID], in scope: OrgScope, on db: some QueryRunner
+    ) async throws -> [UUID: AssignmentRef] {
         guard !ids.isEmpty else { return [:] }
         var refs: [UUID: (UUID, UUID, Bool)] = [:]
         for try await (id, list, canvasser, status) in try await db.run(
@@ -88,7 +90,10 @@ public struct InteractionRepository: Sendable {
         let lists = Array(Set(refs.values.map(\.0)))
         if !lists.isEmpty {
             for try await (list, voter) in try await db.run(
-                "SELECT list_id, voter_id FROM list_members WHERE org_id = \(scope.orgId) AND list_id = ANY(\(lists)) AND voter_id = ANY(\(voterIds))",
+                """
+                SELECT list_id, voter_id FROM list_members
+                WHERE org_id = \(scope.orgId) AND list_id = ANY(\(lists)) AND voter_id = ANY(\(voterIds))
+                """,
                 logger: logger
             ).decode((UUID, UUID).self) {
                 onList[list, default: []].insert(voter)

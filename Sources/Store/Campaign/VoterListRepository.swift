@@ -41,11 +41,13 @@ public struct VoterListRepository: Sendable {
         }
     }
 
+    /// One list; nil if this org has none with that id.
     public func list(_ id: UUID, in scope: OrgScope, on db: some QueryRunner) async throws -> VoterList? {
         try await Self.first(
             try await db.run("SELECT \(unescaped: Self.columns) FROM lists l WHERE l.org_id = \(scope.orgId) AND l.id = \(id)", logger: logger))
     }
 
+    /// A new, empty, manual list.
     public func create(name: String, description: String?, createdBy: UUID, in scope: OrgScope, on db: some QueryRunner) async throws -> VoterList {
         let rows = try await db.run(
             """

@@ -53,8 +53,10 @@ public struct VoterRepository: Sendable {
         return (kept, items.count > limit ? kept.last.map { KeyCursor([$0.id.uuidString]).encoded } : nil, total)
     }
 
+    /// One voter; nil if this org has none with that id.
     public func voter(_ id: UUID, in scope: OrgScope, on db: some QueryRunner) async throws -> Voter? {
-        let rows = try await db.run("SELECT \(unescaped: Voter.columns) FROM voters v WHERE v.org_id = \(scope.orgId) AND v.id = \(id)", logger: logger)
+        let rows = try await db.run(
+            "SELECT \(unescaped: Voter.columns) FROM voters v WHERE v.org_id = \(scope.orgId) AND v.id = \(id)", logger: logger)
         for try await row in rows { return try Voter.read(row) }
         return nil
     }
