@@ -26,6 +26,12 @@ struct APIService: APIProtocol {
     var memberships: MembershipRepository { MembershipRepository(logger: logger) }
     var refreshTokens: RefreshTokenRepository { RefreshTokenRepository(logger: logger) }
     var audit: AuditLog { AuditLog(logger: logger) }
+    var voters: VoterRepository { VoterRepository(logger: logger) }
+    var voterLists: VoterListRepository { VoterListRepository(logger: logger) }
+    var assignments: AssignmentRepository { AssignmentRepository(logger: logger) }
+    var surveyQuestions: SurveyQuestionRepository { SurveyQuestionRepository(logger: logger) }
+    var interactions: InteractionRepository { InteractionRepository(logger: logger) }
+    var outbox: EventOutbox { EventOutbox(logger: logger) }
     var request: RequestState { RequestState.current }
 
     /// bcrypt is CPU-bound: it runs on the thread pool, not the cooperative executor.
@@ -53,6 +59,9 @@ struct MemberCaller: Sendable {
 }
 
 extension APIService {
+    /// The roles that manage a campaign's data (canvassers only work their assignments).
+    static let staffRoles: Set<Role> = [.admin, .organizer]
+
     /// Requires a campaign token of a live member holding one of `roles` (the current role from
     /// the database, not the token's, so demotions and removals apply at once).
     func requireMember(_ roles: Set<Role> = Set(Role.allCases)) async throws -> MemberCaller {

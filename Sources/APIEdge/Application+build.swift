@@ -101,26 +101,3 @@ public func buildRouter(config: AppConfig, clients: AppClients, logger: Logger) 
     try service.registerHandlers(on: router, configuration: .init(dateTranscoder: FlexibleISO8601(), jsonEncodingOptions: [.withoutEscapingSlashes]))
     return router
 }
-
-/// Writes ISO-8601 UTC with `Z` and whole seconds; reads it with or without fractional seconds.
-struct FlexibleISO8601: DateTranscoder {
-    func encode(_ date: Date) throws -> String {
-        date.formatted(.iso8601)
-    }
-
-    /// RFC 3339 with each field in range (Foundation's parser alone rolls "12:99" over into the next hour).
-    /// (A regex literal is immutable; Swift 6 only lacks a Sendable conformance for it.)
-    nonisolated(unsafe) static let shape = /^(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):([0-5]\d):([0-5]\d|60)(\.\d{1,9})?(Z|z|[+-]([01]\d|2[0-3]):[0-5]\d)$/
-
-    func decode(_ string: String) throws -> Date {
-        guard let match = string.wholeMatch(of: Self.shape),
-            DateComponents(calendar: Calendar(identifier: .gregorian), year: Int(match.1), month: Int(match.2), day: Int(match.3)).isValidDate
-        else {
-            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "expected an RFC 3339 date-time, got \"\(string)\""))
-        }
-        let normalised = string.replacingOccurrences(of: "z", with: "Z")
-        if let date = try? Date(normalised, strategy: .iso8601) { return date }
-        if let date = try? Date(normalised, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
-        throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "expected an RFC 3339 date-time, got \"\(string)\""))
-    }
-}

@@ -61,6 +61,15 @@ enum Validate {
         return (limit, decoded)
     }
 
+    /// A cursor of a page keyed by id alone (voters, list members).
+    static func idCursor(_ text: String?) throws -> UUID? {
+        guard let text else { return nil }
+        guard let cursor = KeyCursor(encoded: text, count: 1), let id = UUID(uuidString: cursor.values[0]) else {
+            throw APIError.validation("cursor: not a cursor from this API", details: [("cursor", "not a cursor from this API")])
+        }
+        return id
+    }
+
     static func password(_ value: String, _ field: String) throws -> String {
         guard value.unicodeScalars.count >= 8, value.utf8.count <= 72 else {
             throw APIError.validation("\(field): must be 8 characters to 72 bytes", details: [(field, "must be 8 characters to 72 bytes")])

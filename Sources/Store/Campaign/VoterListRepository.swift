@@ -1,0 +1,92 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The voter lists of one organization and their members.
+public struct VoterListRepository: Sendable {
+    public let logger: Logger
+
+    public init(logger: Logger) {
+        self.logger = logger
+    }
+
+    static let columns = "l.id, l.name, l.description, l.member_count, l.source, l.criteria::text, l.created_by, l.created_at, l.updated_at"
+
+    static func read(_ c: inout Columns) throws -> VoterList {
+        VoterList(
+            id: try c.next(), name: try c.next(), description: try c.next(), memberCount: try c.next(), source: try c.raw(ListSource.self),
+            criteria: try c.json(VoterCriteria.self), createdBy: try c.next(), createdAt: try c.next(), updatedAt: try c.next())
+    }
+
+    static func first(_ rows: PostgresRowSequence) async throws -> VoterList? {
+        for try await row in rows {
+            var columns = Columns(row)
+            return try read(&columns)
+        }
+        return nil
+    }
+
+    /// Newest first.
+    public func lists(in scope: OrgScope, limit: Int, after cursor: PageCursor?, on db: some QueryRunner) async throws -> Page<VoterList> {
+        let rows = try await db.run(
+            """
+            SELECT \(unescaped: Self.columns), (extract(epoch FROM l.created_at) * 1000000)::int8 FROM lists l
+            WHERE l.org_id = \(scope.orgId)
+              AND \(page: cursor, time: "l.created_at", id: "l.id")
+            ORDER BY l.created_at DESC, l.id DESC LIMIT \(limit + 1)
+            """, logger: logger)
+        return try await Page.newestFirst(rows, limit: limit) { c in
+            let list = try Self.read(&c)
+            return (list, PageCursor(micros: try c.next(), id: list.id))
+        }
+    }
+
+    /// One list; nil if this org has none with that id.
+    public func list(_ id: UUID, in scope: OrgScope, on db: some QueryRunner) async throws -> VoterList? {
+        try await Self.first(
+            try await db.run("SELECT \(unescaped: Self.columns) FROM lists l WHERE l.org_id = \(scope.orgId) AND l.id = \(id)", logger: logger))
+    }
+
+    /// A new, empty, manual list.
+    public func create(name: String, description: String?, createdBy: UUID, in scope: OrgScope, on db: some QueryRunner) async throws -> VoterList {
+        let rows = try await db.run(
+            """
+            INSERT INTO lists AS l (org_id, name, description, created_by) VALUES (\(scope.orgId), \(name), \(description), \(createdBy))
+            RETURNING \(unescaped: Self.columns)
+            """, logger: logger)
+        guard let list = try await Self.first(rows) else { throw StoreError.unexpected("no list row") }
+        return list
+    }
+
+    /// Renames or redescribes a list; nil leaves a field as it is.
+    public func update(_ id: UUID, name: String?, description: String?, in scope: OrgScope, on db: some QueryRunner) async throws -> VoterList? {
+        try await Self.first(
+            try await db.run(
+                """
+                UPDATE lists AS l SET name = COALESCE(\(name), l.name), description = COALESCE(\(description), l.description), updated_at = now()
+                WHERE l.org_id = \(scope.orgId) AND l.id = \(id) RETURNING \(unescaped: Self.columns)
+                """, logger: logger))
+    }
+
+    /// Deletes a list without active assignments (their history goes with it; interactions keep their rows).
+    public func delete(_ id: UUID, in scope: OrgScope, on connection: PostgresConnection) async throws {
+        guard try await lock(id, in: scope, on: connection) else { throw CampaignError.notFound("no list with id \(id.uuidString.lowercased())") }
+        let active = try await connection.query(
+            "SELECT count(*)::int8 FROM assignments WHERE org_id = \(scope.orgId) AND list_id = \(id) AND status = 'active'", logger: logger)
+        for try await n in active.decode(Int.self) where n > 0 {
+            throw CampaignError.conflict("the list has \(n) active assignment\(n == 1 ? "" : "s"); complete or revoke them first")
+        }
+        try await connection.query(
+            "UPDATE interactions SET list_id = NULL WHERE org_id = \(scope.orgId) AND list_id = \(id)", logger: logger).consume()
+        try await connection.query("DELETE FROM assignments WHERE org_id = \(scope.orgId) AND list_id = \(id)", logger: logger).consume()
+        try await connection.query("DELETE FROM lists WHERE org_id = \(scope.orgId) AND id = \(id)", logger: logger).consume()
+    }
+
+    /// Locks the list row (member counts change under it); false if there is no such list.
+    public func lock(_ id: UUID, in scope: OrgScope, on connection: PostgresConnection) async throws -> Bool {
+        for try await _ in try await connection.query("SELECT 1 FROM lists WHERE org_id = \(scope.orgId) AND id = \(id) FOR UPDATE", logger: logger) {
+            return true
+        }
+        return false
+    }
+}
