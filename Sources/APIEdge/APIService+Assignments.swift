@@ -28,17 +28,15 @@ extension APIService {
         guard case .json(let body) = input.body else { throw APIError.unsupportedMediaType("expected application/json") }
         let list = try Validate.uuid(body.listId, "listId")
         let canvasser = try Validate.uuid(body.canvasserId, "canvasserId")
-        let assignment: Assignment = try await contractErrors {
-            try await transaction { connection in
-                let id = try await assignments.create(list: list, canvasser: canvasser, by: caller.userId, in: caller.scope, on: connection)
-                let changes: [String: AuditValue] = ["listId": .string(body.listId), "canvasserId": .string(body.canvasserId)]
-                try await recordAudit(
-                    by: caller, "assignment.created", on: "assignment", id: id.uuidString.lowercased(), changes: changes, in: connection)
-                guard let assignment = try await assignments.assignment(id, in: caller.scope, on: connection) else {
-                    throw StoreError.unexpected("assignment vanished")
-                }
-                return assignment
+        let assignment: Assignment = try await transaction { connection in
+            let id = try await assignments.create(list: list, canvasser: canvasser, by: caller.userId, in: caller.scope, on: connection)
+            let changes: [String: AuditValue] = ["listId": .string(body.listId), "canvasserId": .string(body.canvasserId)]
+            try await recordAudit(
+                by: caller, "assignment.created", on: "assignment", id: id.uuidString.lowercased(), changes: changes, in: connection)
+            guard let assignment = try await assignments.assignment(id, in: caller.scope, on: connection) else {
+                throw StoreError.unexpected("assignment vanished")
             }
+            return assignment
         }
         return .created(.init(body: .json(.init(assignment))))
     }

@@ -76,18 +76,16 @@ extension APIService {
     /// Inserts the accepted items with the audit entry and the platform event, in one transaction.
     private func record(_ accepted: [NewInteraction], of count: Int, by caller: MemberCaller) async throws -> [UUID: RecordedInteraction] {
         let requestId = request.requestId
-        return try await contractErrors {
-            try await transaction { connection in
-                let recorded = try await interactions.record(accepted, canvasser: caller.userId, in: caller.scope, on: connection)
-                let created = Set(accepted.map(\.clientUuid).filter { recorded[$0]?.created == true }).count
-                try await recordAudit(
-                    by: caller, "interactions.submitted", on: "interaction", id: nil, changes: ["items": .int(count), "created": .int(created)],
-                    in: connection)
-                let payload = ["canvasserId": caller.actorId, "created": String(created), "items": String(count), "requestId": requestId]
-                let json = String(decoding: try JSONEncoder().encode(payload), as: UTF8.self)
-                try await outbox.append(type: "interactions.recorded", payload: json, in: caller.scope, on: connection)
-                return recorded
-            }
+        return try await transaction { connection in
+            let recorded = try await interactions.record(accepted, canvasser: caller.userId, in: caller.scope, on: connection)
+            let created = Set(accepted.map(\.clientUuid).filter { recorded[$0]?.created == true }).count
+            try await recordAudit(
+                by: caller, "interactions.submitted", on: "interaction", id: nil, changes: ["items": .int(count), "created": .int(created)],
+                in: connection)
+            let payload = ["canvasserId": caller.actorId, "created": String(created), "items": String(count), "requestId": requestId]
+            let json = String(decoding: try JSONEncoder().encode(payload), as: UTF8.self)
+            try await outbox.append(type: "interactions.recorded", payload: json, in: caller.scope, on: connection)
+            return recorded
         }
     }
 }

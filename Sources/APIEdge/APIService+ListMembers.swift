@@ -19,18 +19,16 @@ extension APIService {
         let id = try Validate.pathId(input.path.listId, "list")
         guard case .json(let body) = input.body else { throw APIError.unsupportedMediaType("expected application/json") }
         let ids = try voterIds(body.voterIds)
-        let result = try await contractErrors {
-            try await transaction { connection in
-                guard try await voterLists.lock(id, in: caller.scope, on: connection) else {
-                    throw APIError.notFound("no list with id \(input.path.listId)")
-                }
-                let result = try await voterLists.addMembers(ids, to: id, in: caller.scope, on: connection)
-                let changes: [String: AuditValue] = [
-                    "added": .int(result.added), "alreadyPresent": .int(result.alreadyPresent), "notFound": .int(result.notFound.count),
-                ]
-                try await recordAudit(by: caller, "list.members_added", on: "list", id: id.uuidString.lowercased(), changes: changes, in: connection)
-                return result
+        let result = try await transaction { connection in
+            guard try await voterLists.lock(id, in: caller.scope, on: connection) else {
+                throw APIError.notFound("no list with id \(input.path.listId)")
             }
+            let result = try await voterLists.addMembers(ids, to: id, in: caller.scope, on: connection)
+            let changes: [String: AuditValue] = [
+                "added": .int(result.added), "alreadyPresent": .int(result.alreadyPresent), "notFound": .int(result.notFound.count),
+            ]
+            try await recordAudit(by: caller, "list.members_added", on: "list", id: id.uuidString.lowercased(), changes: changes, in: connection)
+            return result
         }
         let notFound = result.notFound.map { $0.uuidString.lowercased() }
         return .ok(.init(body: .json(.init(added: result.added, alreadyPresent: result.alreadyPresent, notFound: notFound))))

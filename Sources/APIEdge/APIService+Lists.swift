@@ -53,11 +53,9 @@ extension APIService {
     func deleteList(_ input: Operations.DeleteList.Input) async throws -> Operations.DeleteList.Output {
         let caller = try await requireMember(Self.staffRoles)
         let id = try Validate.pathId(input.path.listId, "list")
-        try await contractErrors {
-            try await transaction { connection in
-                try await voterLists.delete(id, in: caller.scope, on: connection)
-                try await recordAudit(by: caller, "list.deleted", on: "list", id: id.uuidString.lowercased(), in: connection)
-            }
+        try await transaction { connection in
+            try await voterLists.delete(id, in: caller.scope, on: connection)
+            try await recordAudit(by: caller, "list.deleted", on: "list", id: id.uuidString.lowercased(), in: connection)
         }
         return .noContent(.init())
     }

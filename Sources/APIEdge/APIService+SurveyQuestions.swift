@@ -21,11 +21,9 @@ extension APIService {
         let prompt = try Validate.text(body.prompt, 1...500, "prompt")!
         let type = QuestionType(body._type)
         try Self.checkChoices(body.choices, type: type)
-        let question = try await contractErrors {
-            try await surveyQuestions.create(
-                key: key, prompt: prompt, type: type, choices: type.hasChoices ? body.choices : nil, active: body.active ?? true,
-                in: caller.scope, on: db)
-        }
+        let question = try await surveyQuestions.create(
+            key: key, prompt: prompt, type: type, choices: type.hasChoices ? body.choices : nil, active: body.active ?? true,
+            in: caller.scope, on: db)
         return .created(.init(body: .json(.init(question))))
     }
 

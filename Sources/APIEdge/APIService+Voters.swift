@@ -55,15 +55,13 @@ extension APIService {
         try VoterValidation.check(body)
         // The audit entry keeps the patch as the caller sent it (absent and null fields left out).
         let patch = String(decoding: try JSONEncoder().encode(body), as: UTF8.self)
-        let voter: Voter = try await contractErrors {
-            try await transaction { connection in
-                guard let voter = try await voters.update(id, VoterPatch(body), in: caller.scope, on: connection) else {
-                    throw APIError.notFound("no voter with id \(input.path.voterId)")
-                }
-                try await recordAudit(
-                    by: caller, "voter.updated", on: "voter", id: id.uuidString.lowercased(), changes: ["patch": .string(patch)], in: connection)
-                return voter
+        let voter: Voter = try await transaction { connection in
+            guard let voter = try await voters.update(id, VoterPatch(body), in: caller.scope, on: connection) else {
+                throw APIError.notFound("no voter with id \(input.path.voterId)")
             }
+            try await recordAudit(
+                by: caller, "voter.updated", on: "voter", id: id.uuidString.lowercased(), changes: ["patch": .string(patch)], in: connection)
+            return voter
         }
         return .ok(.init(body: .json(.init(voter))))
     }
