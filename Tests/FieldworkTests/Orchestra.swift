@@ -84,13 +84,19 @@ struct Orchestra {
         }
     }
 
-    /// Runs an in-process worker (a `Supervisor`) while `body` runs, then drains it.
+    /// The pipelines of this build, over this world's clients.
+    var pipelines: PipelineRegistry {
+        get throws { .standard(PipelineDependencies(db: h.db, objectStore: try makeObjectStore(url: config.storageURL), catalog: jobs.catalog)) }
+    }
+
+    /// Runs an in-process worker (a `Supervisor` over `pipelines`, the build's by default) while
+    /// `body` runs, then drains it.
     func withWorker(
-        _ adjust: (inout WorkerSettings) -> Void = { _ in }, _ body: (Supervisor) async throws -> Void
+        _ adjust: (inout WorkerSettings) -> Void = { _ in }, pipelines: PipelineRegistry? = nil, _ body: (Supervisor) async throws -> Void
     ) async throws {
         var settings = config.workerSettings
         adjust(&settings)
-        let supervisor = try Supervisor(settings: settings, jobs: jobs, handlers: PipelineHandlers.all(), logger: logger)
+        let supervisor = try Supervisor(settings: settings, jobs: jobs, pipelines: try pipelines ?? self.pipelines, logger: logger)
         let task = Task { await supervisor.run() }
         do {
             try await body(supervisor)
