@@ -64,9 +64,9 @@ import Testing
         }
     }
 
-    /// Two claims of the same queued jobs in opposite orders, both waiting on a bulk UPDATE of those
-    /// rows: when it commits, they queue behind each other (rows locked in id order) instead of
-    /// deadlocking, and each job is claimed once.
+    /// Two claims of the same 400 queued jobs in opposite orders (ids Redis handed out twice), both
+    /// waiting on a bulk UPDATE of those rows: when it commits, they queue behind each other (rows
+    /// locked in id order) instead of meeting in the middle and deadlocking; each job is claimed once.
     @Test func overlappingClaimsBehindABulkUpdateDoNotDeadlock() async throws {
         try await Orchestra.run { o in
             let org = try await o.h.makeOrg()
@@ -77,29 +77,39 @@ import Testing
                     try JobPayload(NoopPipeline.self, .init()), scopes: [OrgScope(orgId: org.id)], count: 5_000, requestId: nil, on: connection)
             }
             try await db.query("ANALYZE jobs", logger: logger).consume()
-            let (x, y) = (backlog[0].id, backlog[1].id)
+            let ids = backlog.prefix(400).map(\.id)
             let locked = AsyncStream<Void>.makeStream()
             let release = AsyncStream<Void>.makeStream()
             let claimed = try await withThrowingTaskGroup(of: [ClaimedJob].self) { group in
                 group.addTask {
                     try await db.inTransaction(logger: logger) { connection in
-                        try await connection.query("UPDATE jobs SET priority = priority WHERE id IN (\(y), \(x))", logger: logger).consume()
+                        try await connection.query("UPDATE jobs SET priority = priority WHERE id = ANY(\(ids))", logger: logger).consume()
                         locked.continuation.finish()
                         for await _ in release.stream {}
                     }
                     return []
                 }
                 for await _ in locked.stream {}
-                group.addTask { try await ledger.claim([(x, UUID()), (y, UUID())], worker: "a", lease: .seconds(30), on: db) }
-                group.addTask { try await ledger.claim([(y, UUID()), (x, UUID())], worker: "b", lease: .seconds(30), on: db) }
-                try await Task.sleep(for: .milliseconds(500))
+                for (worker, order) in [("a", ids), ("b", ids.reversed())] {
+                    group.addTask {
+                        do {
+                            return try await ledger.claim(order.map { ($0, UUID()) }, worker: worker, lease: .seconds(30), on: db)
+                        } catch let error as PSQLError {
+                            throw TestFailure("claim \(worker) failed: \(error.serverInfo?[.message] ?? String(reflecting: error))")
+                        }
+                    }
+                }
+                try await waitUntil("both claims wait on the bulk UPDATE") {
+                    try await o.scalar(
+                        "SELECT count(*)::int8 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+                        as: Int.self) == 2
+                }
                 release.continuation.finish()
                 var all: [ClaimedJob] = []
                 for try await jobs in group { all += jobs }
                 return all
             }
-            let ids: Set<UUID> = Set(claimed.map(\.id))
-            #expect(claimed.count == 2 && ids == [x, y], "each job claimed once")
+            #expect(claimed.count == 400 && Set(claimed.map(\.id)) == Set(ids), "each job claimed once")
         }
     }
 
