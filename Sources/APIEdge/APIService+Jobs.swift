@@ -12,7 +12,8 @@ extension APIService {
         let caller = try await requireMember([.admin])
         let page = try Validate.page(limit: input.query.limit, cursor: input.query.cursor)
         let filter = JobFilter(
-            state: input.query.state.flatMap { JobState(rawValue: $0.rawValue) }, pipeline: try Validate.text(input.query.pipeline, 1...63, "pipeline"))
+            state: input.query.state.flatMap { JobState(rawValue: $0.rawValue) },
+            pipeline: try Validate.text(input.query.pipeline, 1...63, "pipeline"))
         let result = try await jobs.ledger.list(filter, in: caller.scope, limit: page.limit, after: page.cursor, on: db)
         return .ok(.init(body: .json(.init(items: result.items.map { .init($0) }, nextCursor: result.nextCursor))))
     }
@@ -20,7 +21,9 @@ extension APIService {
     func getJob(_ input: Operations.GetJob.Input) async throws -> Operations.GetJob.Output {
         let caller = try await requireMember([.admin])
         let id = try Validate.pathId(input.path.jobId, "job")
-        guard let job = try await jobs.ledger.job(id: id, in: caller.scope, on: db) else { throw APIError.notFound("no job with id \(input.path.jobId)") }
+        guard let job = try await jobs.ledger.job(id: id, in: caller.scope, on: db) else {
+            throw APIError.notFound("no job with id \(input.path.jobId)")
+        }
         return .ok(.init(body: .json(.init(job))))
     }
 

@@ -105,9 +105,12 @@ public final class RedisClient: Sendable {
 
 /// A Lua script and its SHA-1 digest, the name Redis knows it by once loaded.
 public struct RedisScript: Sendable {
+    /// The Lua text.
     public let source: String
+    /// Its SHA-1 digest in hex, as `EVALSHA` takes it.
     public let sha1: String
 
+    /// Computes the digest once, here.
     public init(_ source: String) {
         self.source = source
         self.sha1 = Insecure.SHA1.hash(data: Data(source.utf8)).map { String(format: "%02x", $0) }.joined()

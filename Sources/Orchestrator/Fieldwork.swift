@@ -1,12 +1,10 @@
 import APIEdge
-import Actors
 import ArgumentParser
 import Foundation
 import HummingbirdBcrypt
 import Hummingbird
 import Logging
 import PostgresNIO
-import ServiceLifecycle
 import Store
 import Telemetry
 

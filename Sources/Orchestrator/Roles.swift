@@ -14,9 +14,11 @@ enum Role {
         switch self {
         case .worker:
             let pipelines = PipelineRegistry.standard(clients.pipelineDependencies)
-            return WorkerService(supervisor: try Supervisor(settings: config.workerSettings, jobs: clients.jobs, pipelines: pipelines, logger: logger))
+            let supervisor = try Supervisor(settings: config.workerSettings, jobs: clients.jobs, pipelines: pipelines, logger: logger)
+            return WorkerService(supervisor: supervisor)
         case .scheduler:
-            return SchedulerService(scheduler: try Scheduler(jobs: clients.jobs, databaseURL: config.databaseURL, tick: config.schedulerTick, logger: logger))
+            let scheduler = try Scheduler(jobs: clients.jobs, databaseURL: config.databaseURL, tick: config.schedulerTick, logger: logger)
+            return SchedulerService(scheduler: scheduler)
         }
     }
 }

@@ -14,6 +14,7 @@ public struct PipelineDependencies: Sendable {
     /// What pipelines wait on (tests may pass a clock of their own).
     public let clock: any Clock<Duration>
 
+    /// The dependencies of one process (a clock of the test's own may replace the continuous one).
     public init(db: PostgresClient, objectStore: any ObjectStore, catalog: PipelineCatalog, clock: any Clock<Duration> = ContinuousClock()) {
         self.db = db
         self.objectStore = objectStore

@@ -97,16 +97,20 @@ struct Orchestra {
         var settings = config.workerSettings
         adjust(&settings)
         let supervisor = try Supervisor(settings: settings, jobs: jobs, pipelines: try pipelines ?? self.pipelines, logger: logger)
-        let task = Task { await supervisor.run() }
-        do {
-            try await body(supervisor)
-        } catch {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await supervisor.run() }
+            let outcome: Result<Void, any Error>
+            do {
+                try await body(supervisor)
+                outcome = .success(())
+            } catch {
+                outcome = .failure(error)
+            }
+            // Drained gracefully whether `body` passed or threw.
             supervisor.beginShutdown()
-            await task.value
-            throw error
+            try await group.waitForAll()
+            try outcome.get()
         }
-        supervisor.beginShutdown()
-        await task.value
     }
 
     /// The environment of a `fieldwork work` child that shares this world.

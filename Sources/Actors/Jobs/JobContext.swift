@@ -5,14 +5,20 @@ import PostgresNIO
 
 /// What a pipeline sees of the job it runs.
 public struct JobContext: Sendable {
+    /// The job's id (the same for every attempt).
     public let jobId: UUID
     /// The org the job belongs to (nil for a platform job). An `OrgPipeline` is handed it
     /// non-optional; the ledger, which is trusted, is where it comes from.
     public let scope: OrgScope?
+    /// This attempt's number, from 1.
     public let attempt: Int
+    /// The request that enqueued the job, if one did.
     public let requestId: String?
+    /// The worker process running this attempt.
     public let workerId: String
+    /// When this attempt started.
     public let startedAt: Date
+    /// Logs with the job's identities (job id, pipeline, attempt, org, request id).
     public let logger: Logger
     let leaseToken: UUID
     let ledger: JobLedger

@@ -181,7 +181,7 @@ public struct JobLedger: Sendable {
 
     /// Extends the leases this worker still holds. Returns, for each job whose token still
     /// matches, whether staff asked for it to be cancelled; a job missing from the answer has lost its lease.
-    /// Rows are locked in id order (`FOR NO KEY UPDATE`): a handler's open `fenced` transaction,
+    /// Rows are locked in id order (`FOR NO KEY UPDATE`): a pipeline's open `fenced` transaction,
     /// which holds its job row `FOR KEY SHARE`, does not hold the heartbeat up.
     public func heartbeat(_ leases: [(id: UUID, token: UUID, lease: Duration)], on runner: some QueryRunner) async throws -> [UUID: Bool] {
         guard !leases.isEmpty else { return [:] }

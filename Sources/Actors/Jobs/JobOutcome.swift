@@ -31,7 +31,8 @@ struct JobOutcome {
             ending = failure(type: "Timeout", message: message, retryable: true)
         case (.failed(let failure), nil):
             error = failure
-            ending = self.failure(type: String(describing: type(of: failure)), message: String(describing: failure), retryable: !(failure is NonRetryableError))
+            ending = self.failure(
+                type: String(describing: type(of: failure)), message: String(describing: failure), retryable: !(failure is NonRetryableError))
         case (.notStarted, nil):
             ending = failure(type: "Unknown", message: "the attempt ended before the pipeline ran", retryable: true)
         }

@@ -6,8 +6,11 @@ import Store
 /// Filters of the job listings (all optional). Which orgs' jobs are listed is the listing
 /// function's business: one org's (`list(_:in:)`) or, for staff, any (`listAll(_:org:)`).
 public struct JobFilter: Sendable {
+    /// Jobs in this state.
     public var state: JobState?
+    /// Jobs of this pipeline.
     public var pipeline: String?
+    /// Jobs whose last error has this fingerprint.
     public var errorFingerprint: String?
 
     public init(state: JobState? = nil, pipeline: String? = nil, errorFingerprint: String? = nil) {

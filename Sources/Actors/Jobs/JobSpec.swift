@@ -26,12 +26,18 @@ public struct JobPayload: Sendable, Equatable {
 
 /// What to enqueue: a payload, the org it belongs to (none: a platform job) and how to run it.
 public struct JobSpec: Sendable {
+    /// The pipeline and its encoded arguments.
     public let payload: JobPayload
     let orgId: UUID?
+    /// -100...100, higher first; nil: the pipeline's.
     public var priority: Int?
+    /// When to run (a future time makes the job `scheduled`); nil: now.
     public var runAt: Date?
+    /// Nil: the pipeline's `max_attempts`.
     public var maxAttempts: Int?
+    /// While a job of the pipeline with this key is unfinished, enqueueing the key again returns it.
     public var uniqueKey: String?
+    /// The request that enqueues the job (its log lines carry it).
     public var requestId: String?
 
     /// A job of `type` with `arguments`, for `scope`'s org (nil: a platform job, which an

@@ -38,6 +38,7 @@ public struct ScheduledRun: Codable, Sendable, Equatable {
     /// `manual` when staff triggered it outside its cron.
     public var trigger: String?
 
+    /// A firing of `schedule` for `period` (`trigger` "manual" when staff triggered it).
     public init(schedule: String, period: String, trigger: String? = nil) {
         self.schedule = schedule
         self.period = period

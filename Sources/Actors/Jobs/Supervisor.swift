@@ -20,7 +20,7 @@ public struct WorkerSettings: Sendable {
     public var reconcileInterval: Duration
     /// A queued job is only re-published once it has been queued this long.
     public var reconcileGrace: Duration
-    /// Pipelines this process serves; nil serves every pipeline with a handler.
+    /// Pipelines this process serves; nil serves every configured pipeline.
     public var pipelines: Set<String>?
 
     public init(
