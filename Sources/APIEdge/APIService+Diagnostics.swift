@@ -1,16 +1,23 @@
 import Actors
 import Foundation
 import OpenAPIRuntime
+import Pipelines
 @_spi(TenantAuth) import Store
 
 extension APIService {
-    /// Staff: enqueues `count` diagnostic jobs (per listed org, or platform jobs).
+    /// The build's pipelines: how a pipeline name from a request finds its type.
+    var pipelines: PipelineRegistry {
+        .standard(PipelineDependencies(db: db, objectStore: storage, catalog: jobs.catalog))
+    }
+
+    /// Staff: enqueues `count` diagnostic jobs (per listed org, or platform jobs), their `args`
+    /// checked against the pipeline's argument type.
     func enqueueDiagnosticJobs(_ input: Operations.EnqueueDiagnosticJobs.Input) async throws -> Operations.EnqueueDiagnosticJobs.Output {
         let staff = try requireStaff()
         guard case .json(let body) = input.body else { throw APIError.unsupportedMediaType("expected application/json") }
-        let pipeline = body.pipeline.rawValue
-        guard jobs.catalog[pipeline] != nil else {
-            throw APIError.validation("pipeline: \(pipeline) is not configured in this deployment", details: [("pipeline", "not configured")])
+        let pipelineName = body.pipeline.rawValue
+        guard jobs.catalog[pipelineName] != nil, let pipeline = pipelines[pipelineName] else {
+            throw APIError.validation("pipeline: \(pipelineName) is not configured in this deployment", details: [("pipeline", "not configured")])
         }
         guard (1...100_000).contains(body.count) else {
             throw APIError.validation("count: expected 1...100000", details: [("count", "expected 1...100000")])
@@ -36,29 +43,37 @@ extension APIService {
                 "count × orgIds: at most 100000 jobs per request, asked for \(body.count * orgIds.count)",
                 details: [("count", "at most 100000 jobs in all")])
         }
-        let argsJSON: String
-        if let args = body.args {
-            argsJSON = String(decoding: try JSONEncoder().encode(args), as: UTF8.self)
-        } else {
-            argsJSON = "{}"
+        let payload = try diagnosticPayload(pipeline, args: body.args)
+        if pipeline.needsOrg && orgIds.contains(nil) {
+            throw APIError.validation("orgIds: \(pipelineName) runs for one org at a time; list the orgs", details: [("orgIds", "required")])
         }
+        let scopes = orgIds.map { $0.map { OrgScope(orgId: $0) } }
         let requestId = request.requestId
         let enqueued: [EnqueuedJob] = try await transaction { connection in
-            let all = try await jobs.enqueueCopies(
-                pipeline: pipeline, orgIds: orgIds, count: body.count, argsJSON: argsJSON, requestId: requestId, on: connection)
+            let all = try await jobs.enqueueCopies(payload, scopes: scopes, count: body.count, requestId: requestId, on: connection)
             try await audit.append(
                 AuditRecord(
-                    orgId: nil, actorId: staff, actorKind: .staff, action: "diagnostics.enqueued", entityType: "pipeline", entityId: pipeline,
+                    orgId: nil, actorId: staff, actorKind: .staff, action: "diagnostics.enqueued", entityType: "pipeline", entityId: pipelineName,
                     requestId: requestId,
                     changes: [
                         "count": .int(body.count),
                         "orgIds": .string(orgIds.compactMap { $0 }.map { $0.uuidString.lowercased() }.joined(separator: ",")),
-                        "args": .string(argsJSON),
+                        "args": .string(payload.argsJSON),
                     ]),
                 on: connection)
             return all
         }
         await jobs.publish(enqueued)
         return .accepted(.init(body: .json(.init(enqueued: enqueued.count))))
+    }
+
+    /// The request's `args` as the pipeline's arguments (400 when they are not).
+    private func diagnosticPayload(_ pipeline: PipelineEntry, args: Components.Schemas.DiagnosticJobsRequest.ArgsPayload?) throws -> JobPayload {
+        let json = try args.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) } ?? "{}"
+        do {
+            return try pipeline.payload(argumentsJSON: json)
+        } catch is JobSpecError {
+            throw APIError.validation("args: not arguments the \(pipeline.name) pipeline takes", details: [("args", "do not match the pipeline")])
+        }
     }
 }

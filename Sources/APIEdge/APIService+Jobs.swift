@@ -12,16 +12,18 @@ extension APIService {
         let caller = try await requireMember([.admin])
         let page = try Validate.page(limit: input.query.limit, cursor: input.query.cursor)
         let filter = JobFilter(
-            state: input.query.state.flatMap { JobState(rawValue: $0.rawValue) }, pipeline: try Validate.text(input.query.pipeline, 1...63, "pipeline"),
-            orgId: caller.scope.orgId)
-        let result = try await jobs.ledger.list(filter, limit: page.limit, after: page.cursor, on: db)
+            state: input.query.state.flatMap { JobState(rawValue: $0.rawValue) },
+            pipeline: try Validate.text(input.query.pipeline, 1...63, "pipeline"))
+        let result = try await jobs.ledger.list(filter, in: caller.scope, limit: page.limit, after: page.cursor, on: db)
         return .ok(.init(body: .json(.init(items: result.items.map { .init($0) }, nextCursor: result.nextCursor))))
     }
 
     func getJob(_ input: Operations.GetJob.Input) async throws -> Operations.GetJob.Output {
         let caller = try await requireMember([.admin])
         let id = try Validate.pathId(input.path.jobId, "job")
-        guard let job = try await jobs.ledger.job(id: id, orgId: caller.scope.orgId, on: db) else { throw APIError.notFound("no job with id \(input.path.jobId)") }
+        guard let job = try await jobs.ledger.job(id: id, in: caller.scope, on: db) else {
+            throw APIError.notFound("no job with id \(input.path.jobId)")
+        }
         return .ok(.init(body: .json(.init(job))))
     }
 
@@ -32,9 +34,9 @@ extension APIService {
         let page = try Validate.page(limit: input.query.limit, cursor: input.query.cursor)
         let filter = JobFilter(
             state: input.query.state.flatMap { JobState(rawValue: $0.rawValue) }, pipeline: try Validate.text(input.query.pipeline, 1...63, "pipeline"),
-            orgId: try input.query.orgId.map { try Validate.uuid($0, "orgId") },
             errorFingerprint: try Validate.text(input.query.errorFingerprint, 1...64, "errorFingerprint"))
-        let result = try await jobs.ledger.list(filter, limit: page.limit, after: page.cursor, on: db)
+        let org = try input.query.orgId.map { try Validate.uuid($0, "orgId") }
+        let result = try await jobs.ledger.listAll(filter, org: org, limit: page.limit, after: page.cursor, on: db)
         return .ok(.init(body: .json(.init(items: result.items.map { .init($0) }, nextCursor: result.nextCursor))))
     }
 
@@ -244,8 +246,9 @@ extension APIService {
         let id = try Validate.pathId(input.path.orgId, "organization")
         guard let org = try await orgs.find(id: id, on: db) else { throw APIError.notFound("no organization with id \(input.path.orgId)") }
         let health = try await orgs.health(of: id, on: db)
-        let jobCounts = try await jobs.ledger.orgJobCounts(orgId: id, on: db)
-        let importPage = try await jobs.ledger.list(JobFilter(pipeline: "voter-import", orgId: id), limit: 1, after: nil, on: db)
+        let scope = OrgScope(orgId: id)
+        let jobCounts = try await jobs.ledger.jobCounts(in: scope, on: db)
+        let importPage = try await jobs.ledger.list(JobFilter(pipeline: "voter-import"), in: scope, limit: 1, after: nil, on: db)
         let now = Date()
         return .ok(
             .init(

@@ -33,33 +33,20 @@ public struct AppClients: Sendable {
             db: db, queue: JobQueue(redis: redis, prefix: config.redisKeyPrefix), catalog: try config.loadCatalog(), logger: logger)
     }
 
-    /// The supervisor of a worker process, with every handler this build has.
-    public func makeWorker(config: AppConfig, logger: Logger) throws -> WorkerService {
-        WorkerService(supervisor: try Supervisor(settings: config.workerSettings, jobs: jobs, handlers: PipelineHandlers.all(), logger: logger))
+    /// What pipelines are built from in this process.
+    public var pipelineDependencies: PipelineDependencies {
+        PipelineDependencies(db: db, objectStore: storage, catalog: jobs.catalog)
     }
-
-    public func makeScheduler(config: AppConfig, logger: Logger) throws -> SchedulerService {
-        SchedulerService(scheduler: try Scheduler(jobs: jobs, databaseURL: config.databaseURL, tick: config.schedulerTick, logger: logger))
-    }
-}
-
-/// Which background roles run beside the API in this process.
-public struct ProcessRoles: OptionSet, Sendable {
-    public let rawValue: Int
-    public init(rawValue: Int) { self.rawValue = rawValue }
-    public static let worker = ProcessRoles(rawValue: 1)
-    public static let scheduler = ProcessRoles(rawValue: 2)
 }
 
 /// Builds the API application: clients as services, migrations before the server starts
-/// (unless `migrate` is false), then the router.
+/// (unless `migrate` is false), then the router. `services` makes, from the process's clients,
+/// what runs beside the API (the `all` command's workers and scheduler, wired in Orchestrator).
 public func buildApplication(
-    config: AppConfig, logger: Logger, migrate: Bool = true, roles: ProcessRoles = []
+    config: AppConfig, logger: Logger, migrate: Bool = true, services: (AppClients) throws -> [any Service] = { _ in [] }
 ) async throws -> some ApplicationProtocol {
     let clients = try AppClients(config: config, logger: logger)
-    var extraServices: [any Service] = []
-    if roles.contains(.worker) { extraServices.append(try clients.makeWorker(config: config, logger: logger)) }
-    if roles.contains(.scheduler) { extraServices.append(try clients.makeScheduler(config: config, logger: logger)) }
+    let extraServices = try services(clients)
     let router = try await buildRouter(config: config, clients: clients, logger: logger)
     var app = Application(
         router: router,

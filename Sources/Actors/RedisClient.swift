@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
@@ -60,9 +61,23 @@ public final class RedisClient: Sendable {
         try await withConnection { try $0.pipeline(commands) }
     }
 
-    /// Evaluates a Lua script.
-    public func eval(_ script: String, keys: [String], arguments: [String]) async throws -> RedisValue {
-        try await command(["EVAL", script, String(keys.count)] + keys + arguments)
+    /// Runs a Lua script by its digest (`EVALSHA`). A Redis that does not hold it (restarted
+    /// empty, or new) answers `NOSCRIPT`: the script is loaded (`SCRIPT LOAD`) and called again.
+    @discardableResult
+    public func run(_ script: RedisScript, keys: [String], arguments: [String]) async throws -> RedisValue {
+        let call = ["EVALSHA", script.sha1, String(keys.count)] + keys + arguments
+        do {
+            return try await command(call)
+        } catch RedisError.reply(let message) where message.hasPrefix("NOSCRIPT") {
+            try await command("SCRIPT", "LOAD", script.source)
+            return try await command(call)
+        }
+    }
+
+    /// Runs the Lua script `source` (by digest, as `run` does).
+    @discardableResult
+    public func eval(_ source: String, keys: [String], arguments: [String]) async throws -> RedisValue {
+        try await run(RedisScript(source), keys: keys, arguments: arguments)
     }
 
     private func withConnection<T: Sendable>(_ body: @escaping @Sendable (RedisConnection) throws -> T) async throws -> T {
@@ -85,5 +100,19 @@ public final class RedisClient: Sendable {
         idle.withLockedValue { pool in
             if pool.count < maxIdle { pool.append(connection) }
         }
+    }
+}
+
+/// A Lua script and its SHA-1 digest, the name Redis knows it by once loaded.
+public struct RedisScript: Sendable {
+    /// The Lua text.
+    public let source: String
+    /// Its SHA-1 digest in hex, as `EVALSHA` takes it.
+    public let sha1: String
+
+    /// Computes the digest once, here.
+    public init(_ source: String) {
+        self.source = source
+        self.sha1 = Insecure.SHA1.hash(data: Data(source.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 }

@@ -1,19 +1,21 @@
 import Foundation
 import Logging
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Where JSON log lines go: stdout in the server, an in-memory buffer as well in tests.
-public final class LogSink: @unchecked Sendable {
-    private let lock = NSLock()
-    private var captured: [String]?
+public final class LogSink: Sendable {
+    /// Captured lines, read and written only under the lock.
+    private let captured = Mutex<[String]>([])
+    private let capturing: Bool
     private let toStdout: Bool
 
     public init(stdout: Bool = true, capture: Bool = false) {
         self.toStdout = stdout
-        self.captured = capture ? [] : nil
+        self.capturing = capture
     }
 
     public static let standard = LogSink()
@@ -32,18 +34,12 @@ public final class LogSink: @unchecked Sendable {
                 }
             }
         }
-        if captured != nil {
-            lock.lock()
-            captured?.append(line)
-            lock.unlock()
-        }
+        if capturing { captured.withLock { $0.append(line) } }
     }
 
     /// The lines written so far (only when created with `capture: true`).
     public var lines: [String] {
-        lock.lock()
-        defer { lock.unlock() }
-        return captured ?? []
+        captured.withLock { $0 }
     }
 }
 

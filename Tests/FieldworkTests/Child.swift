@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -6,7 +7,7 @@ import Glibc
 
 /// A child process started with posix_spawn, output to a file. Foundation's `Process` left the
 /// test binary hanging at exit on this platform, so the suite spawns and reaps children itself.
-final class Child: @unchecked Sendable {
+final class Child: Sendable {
     let pid: pid_t
     let outputPath: String
 
@@ -64,5 +65,22 @@ final class Child: @unchecked Sendable {
         let child = try Child(arguments)
         guard try await child.wait(timeout: .seconds(30)) == 0 else { throw TestFailure("\(arguments[0]) failed: \(child.output)") }
         return child.output
+    }
+}
+
+/// A value a test swaps while closures it handed out read it (a restarted child process).
+final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+
+    init(_ value: Value) { mutex = Mutex(value) }
+
+    var value: Value {
+        get { mutex.withLock { $0 } }
+        set { mutex.withLock { $0 = newValue } }
+    }
+
+    /// Changes the value in place, atomically.
+    func update(_ change: (inout Value) -> Void) {
+        mutex.withLock { change(&$0) }
     }
 }

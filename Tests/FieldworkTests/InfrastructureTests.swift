@@ -85,11 +85,10 @@ import Testing
     /// A Redis of the test's own, stopped and started again: /ready says 503 naming the queue, then 200.
     @Test func readyReportsRedisOutageAndRecovery() async throws {
         let port = 56_400 + Int.random(in: 0..<500)
-        final class Current: @unchecked Sendable { var process: Child; init(_ p: Child) { process = p } }
-        let redis = Current(try Self.startRedis(port: port))
+        let redis = Locked(try Self.startRedis(port: port))
         try await Harness.run({ $0.redisURL = "redis://127.0.0.1:\(port)/0" }) { h in
             #expect(try await h.call(.get, "/ready").status == .ok)
-            try await Self.stop(redis.process)
+            try await Self.stop(redis.value)
             let down = try await h.call(.get, "/ready")
             #expect(down.status == .serviceUnavailable)
             #expect((down.json["checks"] as? [String: String])?["queue"]?.hasPrefix("failed") == true)
@@ -97,10 +96,10 @@ import Testing
             #expect((down.json["error"] as? [String: Any])?["code"] as? String == "UNAVAILABLE")
             // Sign-in depends on the limiter: with Redis gone it answers 503, not 500.
             #expect(try await h.login("anyone@x.test").status == .serviceUnavailable)
-            redis.process = try Self.startRedis(port: port)
+            redis.value = try Self.startRedis(port: port)
             #expect(try await h.call(.get, "/ready").status == .ok)
         }
-        try await Self.stop(redis.process)
+        try await Self.stop(redis.value)
     }
 
     /// A foreground redis-server child on `port`, answering once this returns.

@@ -1,4 +1,4 @@
-import Actors
+@testable import Actors
 import Foundation
 import Logging
 import HTTPTypes

@@ -84,23 +84,33 @@ struct Orchestra {
         }
     }
 
-    /// Runs an in-process worker (a `Supervisor`) while `body` runs, then drains it.
+    /// The pipelines of this build, over this world's clients.
+    var pipelines: PipelineRegistry {
+        get throws { .standard(PipelineDependencies(db: h.db, objectStore: try makeObjectStore(url: config.storageURL), catalog: jobs.catalog)) }
+    }
+
+    /// Runs an in-process worker (a `Supervisor` over `pipelines`, the build's by default) while
+    /// `body` runs, then drains it.
     func withWorker(
-        _ adjust: (inout WorkerSettings) -> Void = { _ in }, _ body: (Supervisor) async throws -> Void
+        _ adjust: (inout WorkerSettings) -> Void = { _ in }, pipelines: PipelineRegistry? = nil, _ body: (Supervisor) async throws -> Void
     ) async throws {
         var settings = config.workerSettings
         adjust(&settings)
-        let supervisor = try Supervisor(settings: settings, jobs: jobs, handlers: PipelineHandlers.all(), logger: logger)
-        let task = Task { await supervisor.run() }
-        do {
-            try await body(supervisor)
-        } catch {
+        let supervisor = try Supervisor(settings: settings, jobs: jobs, pipelines: try pipelines ?? self.pipelines, logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await supervisor.run() }
+            let outcome: Result<Void, any Error>
+            do {
+                try await body(supervisor)
+                outcome = .success(())
+            } catch {
+                outcome = .failure(error)
+            }
+            // Drained gracefully whether `body` passed or threw.
             supervisor.beginShutdown()
-            await task.value
-            throw error
+            try await group.waitForAll()
+            try outcome.get()
         }
-        supervisor.beginShutdown()
-        await task.value
     }
 
     /// The environment of a `fieldwork work` child that shares this world.

@@ -234,9 +234,8 @@ extension LedgerTests {
     /// enqueued during the outage (committed, publish failed) run too.
     @Test func workerRecoversFromARedisOutage() async throws {
         let port = 56_990 + Int.random(in: 0..<9)
-        final class Box: @unchecked Sendable { var child: Child; init(_ c: Child) { child = c } }
-        let redis = Box(try InfrastructureTests.startRedis(port: port))
-        defer { redis.child.signal(SIGKILL); _ = waitpid(redis.child.pid, nil, 0) }
+        let redis = Locked(try InfrastructureTests.startRedis(port: port))
+        defer { redis.value.signal(SIGKILL); _ = waitpid(redis.value.pid, nil, 0) }
         try await Orchestra.run(redisURL: "redis://127.0.0.1:\(port)/0") { o in
             let org = try await o.h.makeOrg()
             try await o.withWorker { _ in
@@ -244,11 +243,11 @@ extension LedgerTests {
                 let staff = try await o.h.staffToken()
                 try await o.enqueue("noop", count: 100, orgIds: [org.id], token: staff)
                 try await waitUntil("first 100 done") { try await o.states(org: org.id)["succeeded"] == 100 }
-                try await InfrastructureTests.stop(redis.child)
+                try await InfrastructureTests.stop(redis.value)
                 try await o.enqueue("noop", count: 100, orgIds: [org.id], token: staff)
                 try await Task.sleep(for: .seconds(10))
                 #expect(try await o.states(org: org.id)["succeeded"] == 100)
-                redis.child = try InfrastructureTests.startRedis(port: port)
+                redis.value = try InfrastructureTests.startRedis(port: port)
                 try await waitUntil("all 200 done after the restart", timeout: .seconds(30)) { try await o.states(org: org.id)["succeeded"] == 200 }
             }
         }

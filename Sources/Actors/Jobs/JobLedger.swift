@@ -95,13 +95,15 @@ public struct JobLedger: Sendable {
         return results.map { $0! }
     }
 
-    /// Inserts `count` identical queued jobs per org of `orgIds` (nil: a platform job) in one
-    /// set-based statement: the bulk path of diagnostics and benchmarks, with no unique key.
+    /// Inserts `count` identical queued jobs of `payload` per org of `scopes` (nil: a platform job)
+    /// in one set-based statement: the bulk path of diagnostics and benchmarks, with no unique key.
     public func enqueueCopies(
-        pipeline config: PipelineConfig, orgIds: [UUID?], count: Int, argsJSON: String, requestId: String?,
+        _ payload: JobPayload, pipeline config: PipelineConfig, scopes: [OrgScope?], count: Int, requestId: String?,
         on runner: some QueryRunner
     ) async throws -> [EnqueuedJob] {
-        guard count > 0, !orgIds.isEmpty else { return [] }
+        guard count > 0, !scopes.isEmpty else { return [] }
+        if payload.needsOrg && scopes.contains(nil) { throw JobSpecError.needsOrg(payload.pipeline) }
+        let orgIds = scopes.map { $0?.orgId }
         var ids: [UUID] = [], orgs: [String] = []
         ids.reserveCapacity(count * orgIds.count)
         orgs.reserveCapacity(count * orgIds.count)
@@ -116,7 +118,7 @@ public struct JobLedger: Sendable {
             """
             WITH inserted AS (
                 INSERT INTO jobs (id, org_id, pipeline, args, state, priority, max_attempts, run_at, request_id)
-                SELECT t.id, NULLIF(t.org, '')::uuid, \(config.name), \(argsJSON)::jsonb, 'queued', \(config.priority),
+                SELECT t.id, NULLIF(t.org, '')::uuid, \(config.name), \(payload.argsJSON)::jsonb, 'queued', \(config.priority),
                        \(config.maxAttempts), now(), \(requestId)
                 FROM unnest(\(ids)::uuid[], \(orgs)::text[]) AS t(id, org)
                 RETURNING 1
@@ -141,17 +143,24 @@ public struct JobLedger: Sendable {
     // MARK: Worker side
 
     /// Claims jobs a worker popped from the transport: each `queued` one becomes `running` with
-    /// the given lease token and a new attempt row. Ids no longer queued are skipped.
+    /// the given lease token and a new attempt row. Ids no longer queued are skipped. Rows are
+    /// locked in id order, like every multi-row write of the ledger, so two statements over
+    /// overlapping jobs (another worker's claim of an id Redis handed out twice, a staff bulk
+    /// action) queue behind each other instead of deadlocking.
     public func claim(_ ids: [(UUID, UUID)], worker: String, lease: Duration, on runner: some QueryRunner) async throws -> [ClaimedJob] {
         guard !ids.isEmpty else { return [] }
         let rows = try await runner.run(
             """
             WITH input AS (SELECT * FROM unnest(\(ids.map(\.0))::uuid[], \(ids.map(\.1))::uuid[]) AS t(id, token)),
+            locked AS (
+                SELECT jobs.id FROM jobs WHERE jobs.id IN (SELECT id FROM input) AND jobs.state = 'queued'
+                ORDER BY jobs.id FOR NO KEY UPDATE
+            ),
             j AS (
                 UPDATE jobs SET state = 'running', attempt = jobs.attempt + 1, lease_owner = \(worker), lease_token = input.token,
                        lease_expires_at = now() + \(lease.milliseconds) * interval '1 millisecond',
                        started_at = COALESCE(jobs.started_at, now()), cancel_requested = false, updated_at = now()
-                FROM input WHERE jobs.id = input.id AND jobs.state = 'queued'
+                FROM input, locked WHERE jobs.id = input.id AND jobs.id = locked.id
                 RETURNING jobs.id, jobs.org_id, jobs.pipeline, jobs.args::text, jobs.attempt, jobs.returned_attempts,
                           jobs.max_attempts, jobs.priority, jobs.request_id, jobs.lease_token
             ),
@@ -172,13 +181,24 @@ public struct JobLedger: Sendable {
 
     /// Extends the leases this worker still holds. Returns, for each job whose token still
     /// matches, whether staff asked for it to be cancelled; a job missing from the answer has lost its lease.
+    /// Rows are locked in id order (`FOR NO KEY UPDATE`): a pipeline's open `fenced` transaction,
+    /// which holds its job row `FOR KEY SHARE`, does not hold the heartbeat up.
     public func heartbeat(_ leases: [(id: UUID, token: UUID, lease: Duration)], on runner: some QueryRunner) async throws -> [UUID: Bool] {
         guard !leases.isEmpty else { return [:] }
         let rows = try await runner.run(
             """
-            UPDATE jobs SET lease_expires_at = now() + t.ms * interval '1 millisecond', updated_at = now()
-            FROM unnest(\(leases.map(\.id))::uuid[], \(leases.map(\.token))::uuid[], \(leases.map { Int($0.lease.milliseconds) })::int8[]) AS t(id, token, ms)
-            WHERE jobs.id = t.id AND jobs.lease_token = t.token AND jobs.state = 'running'
+            WITH input AS (
+                SELECT * FROM unnest(\(leases.map(\.id))::uuid[], \(leases.map(\.token))::uuid[],
+                                     \(leases.map { Int($0.lease.milliseconds) })::int8[]) AS t(id, token, ms)
+            ),
+            locked AS (
+                SELECT jobs.id FROM jobs JOIN input ON jobs.id = input.id AND jobs.lease_token = input.token
+                WHERE jobs.state = 'running'
+                ORDER BY jobs.id FOR NO KEY UPDATE OF jobs
+            )
+            UPDATE jobs SET lease_expires_at = now() + input.ms * interval '1 millisecond', updated_at = now()
+            FROM input, locked
+            WHERE jobs.id = input.id AND jobs.id = locked.id
             RETURNING jobs.id, jobs.cancel_requested
             """, logger: logger)
         var alive: [UUID: Bool] = [:]
@@ -196,9 +216,12 @@ public struct JobLedger: Sendable {
     }
 
     /// Locks the job row if `token` still holds its lease (inside a transaction): a fenced write.
+    /// `FOR KEY SHARE` keeps the sweeper (`FOR UPDATE SKIP LOCKED`) from taking the lease away
+    /// until the transaction ends, and lets heartbeats, progress and cancel requests (`FOR NO KEY
+    /// UPDATE`) through, so a transaction longer than the lease does not let the lease expire.
     public func lockLease(jobId: UUID, token: UUID, on connection: PostgresConnection) async throws -> Bool {
         let rows = try await connection.query(
-            "SELECT 1 FROM jobs WHERE id = \(jobId) AND lease_token = \(token) AND state = 'running' FOR UPDATE", logger: logger)
+            "SELECT 1 FROM jobs WHERE id = \(jobId) AND lease_token = \(token) AND state = 'running' FOR KEY SHARE", logger: logger)
         for try await _ in rows { return true }
         return false
     }
@@ -257,10 +280,15 @@ public struct JobLedger: Sendable {
         let rows = try await runner.run(
             """
             WITH input AS (SELECT * FROM unnest(\(leases.map(\.0))::uuid[], \(leases.map(\.1))::uuid[]) AS t(id, token)),
+            locked AS (
+                SELECT jobs.id FROM jobs JOIN input ON jobs.id = input.id AND jobs.lease_token = input.token
+                WHERE jobs.state = 'running'
+                ORDER BY jobs.id FOR NO KEY UPDATE OF jobs
+            ),
             j AS (
                 UPDATE jobs SET state = 'succeeded', finished_at = now(), updated_at = now(),
                        lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, cancel_requested = false
-                FROM input WHERE jobs.id = input.id AND jobs.lease_token = input.token AND jobs.state = 'running'
+                FROM locked WHERE jobs.id = locked.id
                 RETURNING jobs.id, jobs.attempt
             ),
             a AS (
@@ -273,194 +301,4 @@ public struct JobLedger: Sendable {
         for try await id in rows.decode(UUID.self) { done.insert(id) }
         return done
     }
-
-    // MARK: Maintenance (safe to run from every worker at once: SKIP LOCKED)
-
-    /// Requeues (or dead-letters, when attempts are spent) jobs whose lease expired: their
-    /// worker died or stalled. The attempt is recorded as `lost`.
-    public func sweepExpiredLeases(limit: Int = 1000, on runner: some QueryRunner) async throws -> [EnqueuedJob] {
-        let rows = try await runner.run(
-            """
-            WITH lost AS (
-                SELECT id FROM jobs WHERE state = 'running' AND lease_expires_at < now()
-                ORDER BY lease_expires_at LIMIT \(limit) FOR UPDATE SKIP LOCKED
-            ),
-            j AS (
-                UPDATE jobs SET
-                    state = CASE WHEN jobs.cancel_requested THEN 'cancelled'
-                                 WHEN jobs.attempt - jobs.returned_attempts >= jobs.max_attempts THEN 'dead' ELSE 'queued' END,
-                    finished_at = CASE WHEN jobs.cancel_requested OR jobs.attempt - jobs.returned_attempts >= jobs.max_attempts
-                                       THEN now() ELSE NULL END,
-                    run_at = now(),
-                    last_error = 'lease expired: worker ' || jobs.lease_owner || ' stopped heartbeating',
-                    error_fingerprint = left(md5(jobs.pipeline || '|LeaseExpired|lease expired'), 16),
-                    lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, cancel_requested = false, updated_at = now()
-                FROM lost WHERE jobs.id = lost.id
-                RETURNING jobs.id, jobs.org_id, jobs.pipeline, jobs.state, jobs.priority, jobs.run_at, jobs.attempt, jobs.last_error
-            ),
-            a AS (
-                UPDATE job_attempts SET outcome = CASE WHEN j.state = 'cancelled' THEN 'cancelled' ELSE 'lost' END,
-                       finished_at = now(), error = j.last_error
-                FROM j WHERE job_attempts.job_id = j.id AND job_attempts.attempt = j.attempt
-            )
-            SELECT id, org_id, pipeline, state, priority, run_at FROM j
-            """, logger: logger)
-        var jobs: [EnqueuedJob] = []
-        for try await row in rows { jobs.append(try Self.decodeEnqueued(row)) }
-        return jobs
-    }
-
-    /// Delayed and retrying jobs whose time has come become `queued` (to be published).
-    public func promoteDue(limit: Int = 5000, on runner: some QueryRunner) async throws -> [EnqueuedJob] {
-        let rows = try await runner.run(
-            """
-            WITH due AS (
-                SELECT id FROM jobs WHERE state IN ('scheduled', 'retrying') AND run_at <= now()
-                ORDER BY run_at LIMIT \(limit) FOR UPDATE SKIP LOCKED
-            )
-            UPDATE jobs SET state = 'queued', updated_at = now() FROM due WHERE jobs.id = due.id
-            RETURNING jobs.id, jobs.org_id, jobs.pipeline, jobs.state, jobs.priority, jobs.run_at
-            """, logger: logger)
-        var jobs: [EnqueuedJob] = []
-        for try await row in rows { jobs.append(try Self.decodeEnqueued(row)) }
-        return jobs
-    }
-
-    /// A page of queued jobs (by id) that have been queued for at least `olderThan`: what the
-    /// transport should hold. The reconciler re-publishes those Redis lost.
-    public func queuedPage(after: UUID?, olderThan: Duration, limit: Int, on runner: some QueryRunner) async throws -> [EnqueuedJob] {
-        let start = after ?? UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
-        let rows = try await runner.run(
-            """
-            SELECT \(unescaped: Self.jobColumns) FROM jobs
-            WHERE state = 'queued' AND id > \(start) AND updated_at < now() - \(olderThan.milliseconds) * interval '1 millisecond'
-            ORDER BY id LIMIT \(limit)
-            """, logger: logger)
-        var jobs: [EnqueuedJob] = []
-        for try await row in rows { jobs.append(try Self.decodeEnqueued(row)) }
-        return jobs
-    }
-
-    /// Queued jobs per pipeline and the age of the oldest.
-    public func queueDepths(on runner: some QueryRunner) async throws -> [(pipeline: String, depth: Int, oldest: Date)] {
-        // Counts from the trigger-kept table; the oldest per pipeline is one index probe each.
-        let rows = try await runner.run(
-            """
-            SELECT c.pipeline, c.n, o.run_at FROM (
-                SELECT pipeline, sum(n)::int8 AS n FROM job_state_counts WHERE state = 'queued' GROUP BY pipeline HAVING sum(n) > 0
-            ) c
-            CROSS JOIN LATERAL (
-                SELECT run_at FROM jobs WHERE state = 'queued' AND pipeline = c.pipeline ORDER BY run_at LIMIT 1
-            ) o
-            """, logger: logger)
-        var result: [(String, Int, Date)] = []
-        for try await (pipeline, depth, oldest) in rows.decode((String, Int, Date).self) { result.append((pipeline, depth, oldest)) }
-        return result
-    }
-
-    // MARK: Operator functions (the operator surface exposes these over HTTP)
-
-    /// Queues a dead, retrying (failed, waiting for its backoff) or cancelled job again at once:
-    /// same id, attempt history kept, and a fresh allowance of its pipeline's `max_attempts`.
-    public func retry(jobId: UUID, orgId: UUID? = nil, catalog: PipelineCatalog, on runner: some QueryRunner) async throws -> EnqueuedJob {
-        let allowed: [JobState] = [.dead, .retrying, .cancelled]
-        let names = catalog.names
-        let allowances = names.map { catalog[$0]!.maxAttempts }
-        do {
-            let rows = try await runner.run(
-                """
-                UPDATE jobs SET state = 'queued', run_at = now(), finished_at = NULL, cancel_requested = false, updated_at = now(),
-                       max_attempts = attempt - returned_attempts + COALESCE(
-                           (SELECT c.m FROM unnest(\(names)::text[], \(allowances)::int8[]) AS c(n, m) WHERE c.n = jobs.pipeline), max_attempts)
-                WHERE id = \(jobId) AND (\(orgId)::uuid IS NULL OR org_id = \(orgId)) AND state IN ('dead', 'retrying', 'cancelled')
-                RETURNING \(unescaped: Self.jobColumns)
-                """, logger: logger)
-            for try await row in rows { return try Self.decodeEnqueued(row) }
-        } catch where error.isUniqueViolation {
-            throw JobActionError.uniqueKeyTaken("another unfinished job of this pipeline holds the same unique key")
-        }
-        throw try await refusal(jobId: jobId, orgId: orgId, allowed: allowed, on: runner)
-    }
-
-    /// Marks a dead job discarded: kept for the record, out of the dead letters.
-    public func discard(jobId: UUID, orgId: UUID? = nil, on runner: some QueryRunner) async throws -> EnqueuedJob {
-        let rows = try await runner.run(
-            """
-            UPDATE jobs SET state = 'discarded', finished_at = now(), updated_at = now()
-            WHERE id = \(jobId) AND (\(orgId)::uuid IS NULL OR org_id = \(orgId)) AND state = 'dead'
-            RETURNING \(unescaped: Self.jobColumns)
-            """, logger: logger)
-        for try await row in rows { return try Self.decodeEnqueued(row) }
-        throw try await refusal(jobId: jobId, orgId: orgId, allowed: [.dead], on: runner)
-    }
-
-    /// Cancels a job: one waiting to run is cancelled at once; a running one is asked to stop
-    /// (its worker sees the request at its next heartbeat, stops the handler, and records the
-    /// attempt as `cancelled`). Returns the job's state after the call.
-    public func cancel(jobId: UUID, orgId: UUID? = nil, on runner: some QueryRunner) async throws -> EnqueuedJob {
-        let rows = try await runner.run(
-            """
-            UPDATE jobs SET state = CASE WHEN state = 'running' THEN 'running' ELSE 'cancelled' END,
-                   finished_at = CASE WHEN state = 'running' THEN NULL ELSE now() END,
-                   cancel_requested = (state = 'running'), updated_at = now()
-            WHERE id = \(jobId) AND (\(orgId)::uuid IS NULL OR org_id = \(orgId)) AND state IN ('scheduled', 'queued', 'retrying', 'running')
-            RETURNING \(unescaped: Self.jobColumns)
-            """, logger: logger)
-        for try await row in rows { return try Self.decodeEnqueued(row) }
-        throw try await refusal(jobId: jobId, orgId: orgId, allowed: [.scheduled, .queued, .retrying, .running], on: runner)
-    }
-
-    func refusal(jobId: UUID, orgId: UUID?, allowed: [JobState], on runner: some QueryRunner) async throws -> JobActionError {
-        let rows = try await runner.run(
-            "SELECT state FROM jobs WHERE id = \(jobId) AND (\(orgId)::uuid IS NULL OR org_id = \(orgId))", logger: logger)
-        for try await state in rows.decode(String.self) {
-            return .wrongState(current: JobState(rawValue: state) ?? .dead, allowed: allowed)
-        }
-        return .notFound
-    }
-
-    /// One job with its attempts; nil if there is none (in `orgId`, when given).
-    public func job(id: UUID, orgId: UUID? = nil, on runner: some QueryRunner) async throws -> JobRecord? {
-        let rows = try await runner.run(
-            """
-            SELECT \(unescaped: Self.recordColumns)
-            FROM jobs WHERE id = \(id) AND (\(orgId)::uuid IS NULL OR org_id = \(orgId))
-            """, logger: logger)
-        var record: JobRecord?
-        for try await row in rows { record = try Self.decodeRecord(row).0 }
-        guard var found = record else { return nil }
-        let attempts = try await runner.run(
-            "SELECT attempt, worker_id, started_at, finished_at, outcome, error FROM job_attempts WHERE job_id = \(id) ORDER BY attempt",
-            logger: logger)
-        for try await (attempt, worker, started, finished, outcome, error) in attempts.decode((Int, String, Date, Date?, String?, String?).self) {
-            found.attempts.append(
-                AttemptRecord(
-                    attempt: attempt, workerId: worker, startedAt: started, finishedAt: finished, outcome: outcome.flatMap(AttemptOutcome.init),
-                    error: error))
-        }
-        return found
-    }
-
-    // MARK: Workers
-
-    public func workerHeartbeat(
-        id: String, host: String, pid: Int, pipelines: [String], lease: Duration, running: Int, on runner: some QueryRunner
-    ) async throws {
-        try await runner.run(
-            """
-            INSERT INTO workers (id, host, pid, pipelines, lease_ms, running)
-            VALUES (\(id), \(host), \(pid), \(pipelines), \(Int(lease.milliseconds)), \(running))
-            ON CONFLICT (id) DO UPDATE SET last_heartbeat_at = now(), running = EXCLUDED.running
-            """, logger: logger
-        ).consume()
-    }
-
-    public func workerStopped(id: String, on runner: some QueryRunner) async throws {
-        try await runner.run("DELETE FROM workers WHERE id = \(id)", logger: logger).consume()
-    }
-}
-
-/// An enqueue that names something the deployment does not have.
-public enum JobSpecError: Error, Equatable {
-    case unknownPipeline(String)
 }

@@ -14,43 +14,6 @@ public enum AttemptOutcome: String, Sendable, Codable {
     case succeeded, failed, lost, cancelled
 }
 
-/// What to enqueue. `args` is any `Encodable` value, stored as JSON.
-public struct JobSpec: Sendable {
-    public var pipeline: String
-    public var orgId: UUID?
-    public var argsJSON: String
-    public var priority: Int?
-    public var runAt: Date?
-    public var maxAttempts: Int?
-    public var uniqueKey: String?
-    public var requestId: String?
-
-    public init<Args: Encodable>(
-        pipeline: String, orgId: UUID?, args: Args, priority: Int? = nil, runAt: Date? = nil, maxAttempts: Int? = nil,
-        uniqueKey: String? = nil, requestId: String? = nil
-    ) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        self.init(
-            pipeline: pipeline, orgId: orgId, argsJSON: String(decoding: try encoder.encode(args), as: UTF8.self), priority: priority,
-            runAt: runAt, maxAttempts: maxAttempts, uniqueKey: uniqueKey, requestId: requestId)
-    }
-
-    public init(
-        pipeline: String, orgId: UUID?, argsJSON: String = "{}", priority: Int? = nil, runAt: Date? = nil, maxAttempts: Int? = nil,
-        uniqueKey: String? = nil, requestId: String? = nil
-    ) {
-        self.pipeline = pipeline
-        self.orgId = orgId
-        self.argsJSON = argsJSON
-        self.priority = priority
-        self.runAt = runAt
-        self.maxAttempts = maxAttempts
-        self.uniqueKey = uniqueKey
-        self.requestId = requestId
-    }
-}
-
 /// A job as the ledger returned it from an enqueue: enough to publish it.
 public struct EnqueuedJob: Sendable, Equatable {
     public let id: UUID

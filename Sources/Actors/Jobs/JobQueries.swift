@@ -3,22 +3,24 @@ import Logging
 import PostgresNIO
 import Store
 
-/// Filters of the job listings (all optional; `orgId` is forced for tenant callers).
+/// Filters of the job listings (all optional). Which orgs' jobs are listed is the listing
+/// function's business: one org's (`list(_:in:)`) or, for staff, any (`listAll(_:org:)`).
 public struct JobFilter: Sendable {
+    /// Jobs in this state.
     public var state: JobState?
+    /// Jobs of this pipeline.
     public var pipeline: String?
-    public var orgId: UUID?
+    /// Jobs whose last error has this fingerprint.
     public var errorFingerprint: String?
 
-    public init(state: JobState? = nil, pipeline: String? = nil, orgId: UUID? = nil, errorFingerprint: String? = nil) {
+    public init(state: JobState? = nil, pipeline: String? = nil, errorFingerprint: String? = nil) {
         self.state = state
         self.pipeline = pipeline
-        self.orgId = orgId
         self.errorFingerprint = errorFingerprint
     }
 }
 
-/// Which dead jobs a bulk retry takes.
+/// Which dead jobs a (staff-wide) bulk retry takes; `orgId` narrows it to one org.
 public struct BulkRetryFilter: Sendable {
     public var pipeline: String?
     public var orgId: UUID?
@@ -54,15 +56,6 @@ public struct DeadLetterGroup: Sendable {
     public let sampleError: String?
 }
 
-public struct WorkerRecord: Sendable {
-    public let id: String
-    public let host: String
-    public let pid: Int
-    public let startedAt: Date
-    public let lastHeartbeatAt: Date
-    public let running: Int
-}
-
 /// The read side and bulk actions of the operator surface.
 extension JobLedger {
     static let recordColumns = """
@@ -82,16 +75,32 @@ extension JobLedger {
         return (record, r.18)
     }
 
-    /// Jobs newest first, keyset-paged over `(created_at, id)`. Unnamed statements are planned
-    /// with their values, so the `IS NULL OR` filters collapse and the matching index is used.
-    public func list(_ filter: JobFilter, limit: Int, after cursor: PageCursor?, on runner: some QueryRunner) async throws -> Page<JobRecord> {
+    /// One org's jobs, newest first, keyset-paged over `(created_at, id)`.
+    public func list(
+        _ filter: JobFilter, in scope: OrgScope, limit: Int, after cursor: PageCursor?, on runner: some QueryRunner
+    ) async throws -> Page<JobRecord> {
+        try await page(filter, org: scope.orgId, limit: limit, after: cursor, on: runner)
+    }
+
+    /// Staff: jobs of every org and platform jobs (or of `org` alone), newest first.
+    public func listAll(
+        _ filter: JobFilter, org: UUID?, limit: Int, after cursor: PageCursor?, on runner: some QueryRunner
+    ) async throws -> Page<JobRecord> {
+        try await page(filter, org: org, limit: limit, after: cursor, on: runner)
+    }
+
+    /// Unnamed statements are planned with their values, so the `IS NULL OR` filters collapse and
+    /// the matching index is used.
+    private func page(
+        _ filter: JobFilter, org: UUID?, limit: Int, after cursor: PageCursor?, on runner: some QueryRunner
+    ) async throws -> Page<JobRecord> {
         let rows = try await runner.run(
             """
             SELECT \(unescaped: Self.recordColumns)
             FROM jobs
             WHERE (\(filter.state?.rawValue)::text IS NULL OR state = \(filter.state?.rawValue))
               AND (\(filter.pipeline)::text IS NULL OR pipeline = \(filter.pipeline))
-              AND (\(filter.orgId)::uuid IS NULL OR org_id = \(filter.orgId))
+              AND (\(org)::uuid IS NULL OR org_id = \(org))
               AND (\(filter.errorFingerprint)::text IS NULL OR error_fingerprint = \(filter.errorFingerprint))
               AND \(page: cursor, time: "created_at", id: "id")
             ORDER BY created_at DESC, id DESC
@@ -138,7 +147,8 @@ extension JobLedger {
     }
 
     /// One org's unfinished and dead jobs by state and its oldest queued job.
-    public func orgJobCounts(orgId: UUID, on runner: some QueryRunner) async throws -> (counts: [JobState: Int], oldestQueuedAt: Date?) {
+    public func jobCounts(in scope: OrgScope, on runner: some QueryRunner) async throws -> (counts: [JobState: Int], oldestQueuedAt: Date?) {
+        let orgId = scope.orgId
         var counts: [JobState: Int] = [:]
         let rows = try await runner.run(
             "SELECT state, sum(n)::int8 FROM job_state_counts WHERE org_key = \(orgId.uuidString.lowercased()) GROUP BY state", logger: logger)
@@ -183,31 +193,12 @@ extension JobLedger {
         return groups
     }
 
-    /// Workers that heartbeated within two of their lease periods.
-    public func liveWorkers(on runner: some QueryRunner) async throws -> [WorkerRecord] {
-        let rows = try await runner.run(
-            """
-            SELECT id, host, pid, started_at, last_heartbeat_at, running FROM workers
-            WHERE last_heartbeat_at > now() - 2 * lease_ms * interval '1 millisecond'
-            ORDER BY started_at, id
-            """, logger: logger)
-        var workers: [WorkerRecord] = []
-        for try await (id, host, pid, started, beat, running) in rows.decode((String, String, Int, Date, Date, Int).self) {
-            workers.append(WorkerRecord(id: id, host: host, pid: pid, startedAt: started, lastHeartbeatAt: beat, running: running))
-        }
-        return workers
-    }
-
-    /// Forgets workers silent for a day (the list already hides them after two lease periods).
-    public func pruneWorkers(on runner: some QueryRunner) async throws {
-        try await runner.run("DELETE FROM workers WHERE last_heartbeat_at < now() - interval '1 day'", logger: logger).consume()
-    }
-
-    /// Retries the dead jobs matching `filter`. A dry run only counts. A real run moves them all
+    /// Staff: retries the dead jobs matching `filter`. A dry run only counts. A real run moves them all
     /// to `scheduled` with `run_at` spread at `rate` jobs per second (so 50,000 dead jobs do not
     /// stampede the workers; the promoter releases them as they come due), each with a fresh
     /// allowance of its pipeline's `max_attempts`, ids and history kept. Jobs whose unique key an
-    /// unfinished job now holds are skipped (counted in `matched`, not in `retried`).
+    /// unfinished job now holds are skipped (counted in `matched`, not in `retried`). Rows are
+    /// locked in id order, as the worker's claims lock theirs, so the two never deadlock.
     public func bulkRetry(
         _ filter: BulkRetryFilter, dryRun: Bool, rate: Int, catalog: PipelineCatalog, on runner: some QueryRunner
     ) async throws -> (matched: Int, retried: Int, ids: [UUID]) {
@@ -236,7 +227,7 @@ extension JobLedger {
                   AND (\(filter.orgId)::uuid IS NULL OR org_id = \(filter.orgId))
                   AND (\(filter.errorFingerprint)::text IS NULL OR error_fingerprint = \(filter.errorFingerprint))
                   AND (\(filter.deadSince)::timestamptz IS NULL OR finished_at >= \(filter.deadSince))
-                FOR UPDATE
+                ORDER BY id FOR UPDATE
             ),
             candidates AS (
                 SELECT m.id, m.finished_at,

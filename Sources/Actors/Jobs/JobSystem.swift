@@ -33,14 +33,14 @@ public struct JobSystem: Sendable {
         return jobs
     }
 
-    /// `count` identical jobs per org in one statement on `runner` (see `JobLedger.enqueueCopies`).
+    /// `count` identical jobs of `payload` per org of `scopes` (nil: a platform job) in one
+    /// statement on `runner` (see `JobLedger.enqueueCopies`).
     public func enqueueCopies(
-        pipeline: String, orgIds: [UUID?], count: Int, argsJSON: String, requestId: String?, on runner: some QueryRunner
+        _ payload: JobPayload, scopes: [OrgScope?], count: Int, requestId: String?, on runner: some QueryRunner
     ) async throws -> [EnqueuedJob] {
-        guard let config = catalog[pipeline] else { throw JobSpecError.unknownPipeline(pipeline) }
-        let jobs = try await ledger.enqueueCopies(
-            pipeline: config, orgIds: orgIds, count: count, argsJSON: argsJSON, requestId: requestId, on: runner)
-        JobMetrics.enqueued(pipeline).increment(by: jobs.count)
+        guard let config = catalog[payload.pipeline] else { throw JobSpecError.unknownPipeline(payload.pipeline) }
+        let jobs = try await ledger.enqueueCopies(payload, pipeline: config, scopes: scopes, count: count, requestId: requestId, on: runner)
+        JobMetrics.enqueued(payload.pipeline).increment(by: jobs.count)
         return jobs
     }
 

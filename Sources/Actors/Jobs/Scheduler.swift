@@ -144,8 +144,8 @@ public final class Scheduler: Sendable {
     func enqueue(_ config: PipelineConfig, period: Date, org: UUID?) async throws {
         let periodText = period.formatted(.iso8601)
         let orgKey = org?.uuidString.lowercased() ?? ""
-        let spec = try JobSpec(
-            pipeline: config.name, orgId: org, args: ["schedule": config.name, "period": periodText],
+        let spec = JobSpec(
+            pipeline: config.name, orgId: org, argsJSON: try JobArgumentsCoding.encode(ScheduledRun(schedule: config.name, period: periodText)),
             uniqueKey: "schedule:\(config.name):\(periodText)\(org == nil ? "" : ":\(orgKey)")")
         let jobs = self.jobs, id = self.id, logger = self.logger
         let enqueued: [EnqueuedJob] = try await jobs.db.inTransaction(logger: logger) { connection in
@@ -207,9 +207,8 @@ public final class Scheduler: Sendable {
                 orgs.append(id)
             }
         }
-        let specs = try orgs.map { org in
-            try JobSpec(pipeline: config.name, orgId: org, args: ["schedule": config.name, "period": now, "trigger": "manual"], requestId: requestId)
-        }
+        let args = try JobArgumentsCoding.encode(ScheduledRun(schedule: config.name, period: now, trigger: "manual"))
+        let specs = orgs.map { org in JobSpec(pipeline: config.name, orgId: org, argsJSON: args, requestId: requestId) }
         return try await jobs.enqueue(specs, on: connection)
     }
 

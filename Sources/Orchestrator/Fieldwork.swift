@@ -1,12 +1,10 @@
 import APIEdge
-import Actors
 import ArgumentParser
 import Foundation
 import HummingbirdBcrypt
 import Hummingbird
 import Logging
 import PostgresNIO
-import ServiceLifecycle
 import Store
 import Telemetry
 
@@ -55,21 +53,11 @@ struct All: AsyncParsableCommand {
 
     func run() async throws {
         let (config, logger) = loadConfig()
-        let app = try await buildApplication(config: config, logger: logger, migrate: !options.noMigrate, roles: [.worker, .scheduler])
+        let app = try await buildApplication(config: config, logger: logger, migrate: !options.noMigrate) { clients in
+            try [Role.worker, .scheduler].map { try $0.service(clients, config: config, logger: logger) }
+        }
         try await app.runService()
     }
-}
-
-/// Runs one background role until SIGTERM or SIGINT (the database client stops last).
-func runRole(_ role: ProcessRoles) async throws {
-    let (config, logger) = loadConfig()
-    let clients = try AppClients(config: config, logger: logger, workerOnly: role == .worker)
-    let service: any Service = role == .worker ? try clients.makeWorker(config: config, logger: logger) : try clients.makeScheduler(config: config, logger: logger)
-    let group = ServiceGroup(
-        configuration: .init(
-            services: [.init(service: clients.db), .init(service: service)],
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-    try await group.run()
 }
 
 struct Work: AsyncParsableCommand {

@@ -1,51 +1,40 @@
 import Foundation
 import Logging
 import PostgresNIO
-import Store
+@_spi(TenantAuth) import Store
 
-/// The code of one pipeline. `run` must check for cancellation (timeouts, staff cancels, lost
-/// leases and shutdown all cancel the task) and should be idempotent: delivery is at least once.
-public protocol JobHandler: Sendable {
-    func run(_ context: JobContext) async throws
-}
-
-/// What a handler sees of its job.
+/// What a pipeline sees of the job it runs.
 public struct JobContext: Sendable {
+    /// The job's id (the same for every attempt).
     public let jobId: UUID
-    public let orgId: UUID?
-    public let pipeline: String
+    /// The org the job belongs to (nil for a platform job). An `OrgPipeline` is handed it
+    /// non-optional; the ledger, which is trusted, is where it comes from.
+    public let scope: OrgScope?
+    /// This attempt's number, from 1.
     public let attempt: Int
+    /// The request that enqueued the job, if one did.
     public let requestId: String?
+    /// The worker process running this attempt.
     public let workerId: String
-    public let argsJSON: String
+    /// When this attempt started.
     public let startedAt: Date
+    /// Logs with the job's identities (job id, pipeline, attempt, org, request id).
     public let logger: Logger
-    public let db: PostgresClient
     let leaseToken: UUID
     let ledger: JobLedger
+    let db: PostgresClient
 
     init(job: ClaimedJob, workerId: String, logger: Logger, db: PostgresClient, ledger: JobLedger) {
         jobId = job.id
-        orgId = job.orgId
-        pipeline = job.pipeline
+        scope = job.orgId.map { OrgScope(orgId: $0) }
         attempt = job.attempt
         requestId = job.requestId
         self.workerId = workerId
-        argsJSON = job.argsJSON
         startedAt = Date()
         self.logger = logger
         self.db = db
         leaseToken = job.leaseToken
         self.ledger = ledger
-    }
-
-    /// The job's arguments decoded as `T`; a mismatch is not retryable.
-    public func args<T: Decodable>(_ type: T.Type) throws -> T {
-        do {
-            return try JSONDecoder().decode(T.self, from: Data(argsJSON.utf8))
-        } catch {
-            throw NonRetryableError("arguments do not decode as \(T.self): \(error)")
-        }
     }
 
     /// Stores progress (any JSON-encodable value) while this attempt holds the lease.
@@ -54,8 +43,10 @@ public struct JobContext: Sendable {
         guard try await ledger.progress(jobId: jobId, token: leaseToken, json: json, on: db) else { throw LeaseLostError(jobId: jobId) }
     }
 
-    /// Runs `body` in a transaction that first locks the job row and checks this attempt still
-    /// holds the lease: a worker that lost its lease cannot write (throws `LeaseLostError`).
+    /// Runs `body` in a transaction that first checks this attempt still holds the lease and
+    /// keeps the sweeper from taking it away until the commit (`JobLedger.lockLease`): a worker
+    /// that lost its lease cannot write (throws `LeaseLostError`). Heartbeats go on meanwhile,
+    /// so a transaction may outlast the lease period.
     public func fenced<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let jobId = jobId, token = leaseToken, ledger = ledger
         return try await db.inTransaction(logger: logger) { connection in
@@ -63,12 +54,4 @@ public struct JobContext: Sendable {
             return try await body(connection)
         }
     }
-}
-
-/// Handlers by pipeline name.
-public struct HandlerRegistry: Sendable {
-    public private(set) var handlers: [String: any JobHandler] = [:]
-    public init() {}
-    public mutating func register(_ name: String, _ handler: any JobHandler) { handlers[name] = handler }
-    public subscript(name: String) -> (any JobHandler)? { handlers[name] }
 }
