@@ -24,6 +24,24 @@ RIGHTLY_REFUSED = [
 ]
 
 
+def _holds_nul(value):
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_holds_nul(item) for item in value)
+    return False
+
+
+def _field(body, dotted):
+    """The string at a dotted path of the request body ("admin.password"), or "" when there is none."""
+    value = body
+    for key in dotted.split("."):
+        value = value.get(key) if isinstance(value, dict) else None
+    return value if isinstance(value, str) else ""
+
+
 def _error(response):
     try:
         body = response.json()
@@ -32,11 +50,22 @@ def _error(response):
     return body.get("error") if isinstance(body, dict) else None
 
 
-def _rightly_refused(operation_id, response):
+def _rightly_refused(operation_id, case, response):
     error = _error(response)
     if not isinstance(error, dict):
         return False
-    fields = {detail.get("path") for detail in error.get("details") or [] if isinstance(detail, dict)}
+    fields = {str(detail.get("path")) for detail in error.get("details") or [] if isinstance(detail, dict)}
+    # bcrypt reads 72 bytes: a password of at most 72 characters (the schema's maxLength) but more than 72
+    # bytes in UTF-8 is refused with 400; JSON Schema counts characters and cannot say bytes.
+    if response.status_code == 400 and error.get("code") == "VALIDATION_ERROR" and fields and all(
+            field.split(".")[-1] == "password" and len(_field(case.body, field).encode("utf-8", "surrogatepass")) > 72
+            for field in fields):
+        return True
+    # Postgres text cannot hold U+0000: a NUL anywhere in the request is refused with 400. Generation keeps
+    # making them, so a NUL that reached the database and failed there (a 500) is still caught.
+    if response.status_code == 400 and error.get("code") == "VALIDATION_ERROR" and any(
+            _holds_nul(part) for part in (case.body, case.query, case.path_parameters, case.headers)):
+        return True
     for rule_operation, status, code, field in RIGHTLY_REFUSED:
         if rule_operation not in (None, operation_id) or response.status_code != status or error.get("code") != code:
             continue
@@ -50,4 +79,4 @@ def filter_failure(context, failure, case, response):
     if "positive_data_acceptance" not in type(failure).checks:
         return True
     operation_id = case.operation.schema.get_operation_id(case.operation)
-    return not _rightly_refused(operation_id, response)
+    return not _rightly_refused(operation_id, case, response)

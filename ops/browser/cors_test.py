@@ -73,7 +73,7 @@ def browser(chromium, chromedriver, timeout):
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
     # Headless, as root in a container, and silent: nothing but loopback may be reached.
-    for flag in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1000,800",
+    for flag in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1000,1300",
                  "--no-first-run", "--no-default-browser-check", "--disable-background-networking", "--disable-sync",
                  "--disable-component-update", "--disable-default-apps", "--disable-extensions", "--disable-domain-reliability",
                  "--disable-client-side-phishing-detection", "--metrics-recording-only", "--disable-features=Translate,MediaRouter"]:
