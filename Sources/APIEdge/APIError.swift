@@ -35,8 +35,11 @@ struct APIError: ContractError {
         var headers = HTTPFields()
         headers[.retryAfter] = String(seconds)
         return APIError(
-            status: .tooManyRequests, code: "RATE_LIMITED", message: "too many failed sign-ins; try again in \(seconds) s",
-            headers: headers)
+            status: .tooManyRequests,
+            code: "RATE_LIMITED",
+            message: "too many failed sign-ins; try again in \(seconds) s",
+            headers: headers
+        )
     }
     static func unavailable(_ message: String) -> APIError {
         APIError(status: .serviceUnavailable, code: "UNAVAILABLE", message: message)
@@ -45,14 +48,25 @@ struct APIError: ContractError {
 
     /// The envelope body.
     func body(requestId: String) -> ByteBuffer {
-        struct Detail: Encodable { let path: String; let message: String }
-        struct Inner: Encodable { let code: String; let message: String; let details: [Detail]?; let requestId: String }
+        struct Detail: Encodable {
+            let path: String
+            let message: String
+        }
+        struct Inner: Encodable {
+            let code: String
+            let message: String
+            let details: [Detail]?
+            let requestId: String
+        }
         struct Envelope: Encodable { let error: Inner }
         let envelope = Envelope(
             error: Inner(
-                code: code, message: message,
+                code: code,
+                message: message,
                 details: details.isEmpty ? nil : details.map { Detail(path: $0.path, message: $0.message) },
-                requestId: requestId))
+                requestId: requestId
+            )
+        )
         return ByteBuffer(bytes: (try? JSONEncoder().encode(envelope)) ?? Data())
     }
 

@@ -10,7 +10,8 @@ extension APIService {
         let filter = AssignmentFilter(
             listId: try input.query.listId.map { try Validate.uuid($0, "listId") },
             canvasserId: try input.query.canvasserId.map { try Validate.uuid($0, "canvasserId") },
-            status: input.query.status.flatMap { AssignmentStatus(rawValue: $0.rawValue) })
+            status: input.query.status.flatMap { AssignmentStatus(rawValue: $0.rawValue) }
+        )
         let result = try await assignments.assignments(in: caller.scope, filter: filter, limit: page.limit, after: page.cursor, on: db)
         return .ok(.init(body: .json(.init(items: result.items.map(Components.Schemas.Assignment.init), nextCursor: result.nextCursor))))
     }
@@ -19,7 +20,12 @@ extension APIService {
         let caller = try await requireMember()
         let page = try Validate.page(limit: input.query.limit, cursor: input.query.cursor)
         let result = try await assignments.assignments(
-            in: caller.scope, filter: .init(canvasserId: caller.userId, status: .active), limit: page.limit, after: page.cursor, on: db)
+            in: caller.scope,
+            filter: .init(canvasserId: caller.userId, status: .active),
+            limit: page.limit,
+            after: page.cursor,
+            on: db
+        )
         return .ok(.init(body: .json(.init(items: result.items.map(Components.Schemas.Assignment.init), nextCursor: result.nextCursor))))
     }
 
@@ -32,7 +38,13 @@ extension APIService {
             let id = try await assignments.create(list: list, canvasser: canvasser, by: caller.userId, in: caller.scope, on: connection)
             let changes: [String: AuditValue] = ["listId": .string(body.listId), "canvasserId": .string(body.canvasserId)]
             try await recordAudit(
-                by: caller, "assignment.created", on: "assignment", id: id.uuidString.lowercased(), changes: changes, in: connection)
+                by: caller,
+                "assignment.created",
+                on: "assignment",
+                id: id.uuidString.lowercased(),
+                changes: changes,
+                in: connection
+            )
             guard let assignment = try await assignments.assignment(id, in: caller.scope, on: connection) else {
                 throw StoreError.unexpected("assignment vanished")
             }

@@ -18,10 +18,17 @@ extension APIService {
             try await limiter.recordFailure(.campaign, email: email, ip: ip)
             try await audit.append(
                 AuditRecord(
-                    orgId: member.first?.org.id, actorId: found?.user.id.uuidString.lowercased(), actorKind: .user,
-                    action: "auth.login_failed", entityType: "user", entityId: found?.user.id.uuidString.lowercased(),
-                    requestId: request.requestId, changes: ["email": .string(email), "ip": .string(ip)]),
-                on: db)
+                    orgId: member.first?.org.id,
+                    actorId: found?.user.id.uuidString.lowercased(),
+                    actorKind: .user,
+                    action: "auth.login_failed",
+                    entityType: "user",
+                    entityId: found?.user.id.uuidString.lowercased(),
+                    requestId: request.requestId,
+                    changes: ["email": .string(email), "ip": .string(ip)]
+                ),
+                on: db
+            )
             throw APIError.unauthenticated("invalid email or password")
         }
         let chosen = wantedOrg.map { id in member.first { $0.org.id == id } } ?? member.first
@@ -33,10 +40,17 @@ extension APIService {
         try await limiter.recordSuccess(.campaign, email: email, ip: ip)
         try await audit.append(
             AuditRecord(
-                orgId: chosen.org.id, actorId: found.user.id.uuidString.lowercased(), actorKind: .user, action: "auth.login",
-                entityType: "user", entityId: found.user.id.uuidString.lowercased(), requestId: request.requestId,
-                changes: ["ip": .string(ip)]),
-            on: db)
+                orgId: chosen.org.id,
+                actorId: found.user.id.uuidString.lowercased(),
+                actorKind: .user,
+                action: "auth.login",
+                entityType: "user",
+                entityId: found.user.id.uuidString.lowercased(),
+                requestId: request.requestId,
+                changes: ["ip": .string(ip)]
+            ),
+            on: db
+        )
         return .ok(.init(body: .json(try await newSession(user: found.user, org: chosen.org, role: chosen.role))))
     }
 
@@ -50,8 +64,14 @@ extension APIService {
             refresh = try await refreshTokens.issue(orgId: org.id, userId: user.id, ttl: config.refreshTokenTTL, on: db)
         }
         return .init(
-            accessToken: access, refreshToken: refresh, tokenType: .bearer, expiresIn: tokens.expiresIn, user: .init(user),
-            org: .init(org), role: .init(role))
+            accessToken: access,
+            refreshToken: refresh,
+            tokenType: .bearer,
+            expiresIn: tokens.expiresIn,
+            user: .init(user),
+            org: .init(org),
+            role: .init(role)
+        )
     }
 
     func refreshSession(_ input: Operations.RefreshSession.Input) async throws -> Operations.RefreshSession.Output {
@@ -63,10 +83,17 @@ extension APIService {
         case .reused(let family, let orgId, let userId):
             try await audit.append(
                 AuditRecord(
-                    orgId: orgId, actorId: userId.uuidString.lowercased(), actorKind: .user, action: "auth.refresh_reuse",
-                    entityType: "refresh_token_family", entityId: family.uuidString.lowercased(), requestId: request.requestId,
-                    changes: ["ip": .string(request.clientIP), "familyRevoked": .bool(true)]),
-                on: db)
+                    orgId: orgId,
+                    actorId: userId.uuidString.lowercased(),
+                    actorKind: .user,
+                    action: "auth.refresh_reuse",
+                    entityType: "refresh_token_family",
+                    entityId: family.uuidString.lowercased(),
+                    requestId: request.requestId,
+                    changes: ["ip": .string(request.clientIP), "familyRevoked": .bool(true)]
+                ),
+                on: db
+            )
             logger.warning("refresh token reuse: family revoked", metadata: ["family_id": .string(family.uuidString.lowercased())])
             throw APIError.unauthenticated("refresh token already used; every session of that sign-in is revoked")
         case .rotated(let next, let orgId, let userId):
@@ -108,7 +135,13 @@ extension APIService {
             .init(
                 body: .json(
                     .init(
-                        user: .init(user), org: .init(current.org), role: .init(current.role),
-                        memberships: all.map { .init(org: .init($0.org), role: .init($0.role)) }))))
+                        user: .init(user),
+                        org: .init(current.org),
+                        role: .init(current.role),
+                        memberships: all.map { .init(org: .init($0.org), role: .init($0.role)) }
+                    )
+                )
+            )
+        )
     }
 }

@@ -41,7 +41,8 @@ extension APIService {
         guard body.count * orgIds.count <= 100_000 else {
             throw APIError.validation(
                 "count × orgIds: at most 100000 jobs per request, asked for \(body.count * orgIds.count)",
-                details: [("count", "at most 100000 jobs in all")])
+                details: [("count", "at most 100000 jobs in all")]
+            )
         }
         let payload = try diagnosticPayload(pipeline, args: body.args)
         if pipeline.needsOrg && orgIds.contains(nil) {
@@ -53,14 +54,21 @@ extension APIService {
             let all = try await jobs.enqueueCopies(payload, scopes: scopes, count: body.count, requestId: requestId, on: connection)
             try await audit.append(
                 AuditRecord(
-                    orgId: nil, actorId: staff, actorKind: .staff, action: "diagnostics.enqueued", entityType: "pipeline", entityId: pipelineName,
+                    orgId: nil,
+                    actorId: staff,
+                    actorKind: .staff,
+                    action: "diagnostics.enqueued",
+                    entityType: "pipeline",
+                    entityId: pipelineName,
                     requestId: requestId,
                     changes: [
                         "count": .int(body.count),
                         "orgIds": .string(orgIds.compactMap { $0 }.map { $0.uuidString.lowercased() }.joined(separator: ",")),
                         "args": .string(payload.argsJSON),
-                    ]),
-                on: connection)
+                    ]
+                ),
+                on: connection
+            )
             return all
         }
         await jobs.publish(enqueued)

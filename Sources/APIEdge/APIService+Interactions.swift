@@ -11,7 +11,10 @@ extension APIService {
         var filter = InteractionFilter(
             voterId: try query.voterId.map { try Validate.uuid($0, "voterId") },
             canvasserId: try query.canvasserId.map { try Validate.uuid($0, "canvasserId") },
-            assignmentId: try query.assignmentId.map { try Validate.uuid($0, "assignmentId") }, from: query.from, to: query.to)
+            assignmentId: try query.assignmentId.map { try Validate.uuid($0, "assignmentId") },
+            from: query.from,
+            to: query.to
+        )
         if caller.role == .canvasser {
             if let asked = filter.canvasserId, asked != caller.userId {
                 throw APIError.forbidden("a canvasser sees only their own interactions")
@@ -40,8 +43,14 @@ extension APIService {
         let now = Date()
         var checked: [CheckedItem] = []
         for (index, item) in items.enumerated() {
-            guard let uuid = uuids[index] else { outcomes.reject(index, .validation("clientInteractionUuid: not a UUID")); continue }
-            if let id = known[uuid] { outcomes.recorded(index, id: id, created: false); continue }
+            guard let uuid = uuids[index] else {
+                outcomes.reject(index, .validation("clientInteractionUuid: not a UUID"))
+                continue
+            }
+            if let id = known[uuid] {
+                outcomes.recorded(index, id: id, created: false)
+                continue
+            }
             switch BulkInteractionCheck.fields(item, index: index, uuid: uuid, now: now) {
             case .success(let item): checked.append(item)
             case .failure(let rejection): outcomes.reject(index, rejection)
@@ -70,7 +79,8 @@ extension APIService {
             visible: try await interactions.visibleVoters(voterIds, canvasser: canvasser, in: caller.scope, on: db),
             assignments: try await interactions.assignmentRefs(assignmentIds, voters: voterIds, in: caller.scope, on: db),
             rules: try await surveyQuestions.rules(questionIds, in: caller.scope, on: db),
-            canvasser: canvasser)
+            canvasser: canvasser
+        )
     }
 
     /// Inserts the accepted items with the audit entry and the platform event, in one transaction.
@@ -80,8 +90,13 @@ extension APIService {
             let recorded = try await interactions.record(accepted, canvasser: caller.userId, in: caller.scope, on: connection)
             let created = Set(accepted.map(\.clientUuid).filter { recorded[$0]?.created == true }).count
             try await recordAudit(
-                by: caller, "interactions.submitted", on: "interaction", id: nil, changes: ["items": .int(count), "created": .int(created)],
-                in: connection)
+                by: caller,
+                "interactions.submitted",
+                on: "interaction",
+                id: nil,
+                changes: ["items": .int(count), "created": .int(created)],
+                in: connection
+            )
             let payload = ["canvasserId": caller.actorId, "created": String(created), "items": String(count), "requestId": requestId]
             let json = String(decoding: try JSONEncoder().encode(payload), as: UTF8.self)
             try await outbox.append(type: "interactions.recorded", payload: json, in: caller.scope, on: connection)
@@ -103,14 +118,18 @@ struct BulkOutcomes {
 
     mutating func reject(_ index: Int, _ rejection: ItemRejection) {
         results[index] = ItemResult(
-            clientInteractionUuid: items[index].clientInteractionUuid, status: .rejected,
-            error: .init(code: rejection.code, message: rejection.message))
+            clientInteractionUuid: items[index].clientInteractionUuid,
+            status: .rejected,
+            error: .init(code: rejection.code, message: rejection.message)
+        )
     }
 
     mutating func recorded(_ index: Int, id: UUID, created: Bool) {
         results[index] = ItemResult(
-            clientInteractionUuid: items[index].clientInteractionUuid, status: created ? .created : .duplicate,
-            interactionId: id.uuidString.lowercased())
+            clientInteractionUuid: items[index].clientInteractionUuid,
+            status: created ? .created : .duplicate,
+            interactionId: id.uuidString.lowercased()
+        )
     }
 
     /// A uuid twice in one batch is created once, then a duplicate.
@@ -128,7 +147,10 @@ struct BulkOutcomes {
     var body: Components.Schemas.BulkInteractionResult {
         let final = results.compactMap { $0 }
         return .init(
-            created: final.filter { $0.status == .created }.count, duplicates: final.filter { $0.status == .duplicate }.count,
-            rejected: final.filter { $0.status == .rejected }.count, results: final)
+            created: final.filter { $0.status == .created }.count,
+            duplicates: final.filter { $0.status == .duplicate }.count,
+            rejected: final.filter { $0.status == .rejected }.count,
+            results: final
+        )
     }
 }

@@ -12,17 +12,33 @@ extension APIService {
             try await limiter.recordFailure(.staff, email: email, ip: request.clientIP)
             try await audit.append(
                 AuditRecord(
-                    orgId: nil, actorId: email, actorKind: .staff, action: "staff.login_failed", entityType: "staff",
-                    entityId: email, requestId: request.requestId, changes: ["ip": .string(request.clientIP)]),
-                on: db)
+                    orgId: nil,
+                    actorId: email,
+                    actorKind: .staff,
+                    action: "staff.login_failed",
+                    entityType: "staff",
+                    entityId: email,
+                    requestId: request.requestId,
+                    changes: ["ip": .string(request.clientIP)]
+                ),
+                on: db
+            )
             throw APIError.unauthenticated("invalid email or password")
         }
         try await limiter.recordSuccess(.staff, email: email, ip: request.clientIP)
         try await audit.append(
             AuditRecord(
-                orgId: nil, actorId: email, actorKind: .staff, action: "staff.login", entityType: "staff", entityId: email,
-                requestId: request.requestId, changes: ["ip": .string(request.clientIP)]),
-            on: db)
+                orgId: nil,
+                actorId: email,
+                actorKind: .staff,
+                action: "staff.login",
+                entityType: "staff",
+                entityId: email,
+                requestId: request.requestId,
+                changes: ["ip": .string(request.clientIP)]
+            ),
+            on: db
+        )
         return .ok(.init(body: .json(.init(accessToken: try await tokens.issueStaff(email: email), expiresIn: tokens.expiresIn))))
     }
 
@@ -42,7 +58,10 @@ extension APIService {
         let name = try Validate.length(body.name.trimmingCharacters(in: .whitespaces), 1...200, "name")
         let slug = try Validate.length(body.slug, 2...63, "slug")
         guard slug.range(of: "^[a-z0-9]+(-[a-z0-9]+)*$", options: .regularExpression) != nil else {
-            throw APIError.validation("slug: lower-case letters, digits and single hyphens", details: [("slug", "lower-case letters, digits and single hyphens")])
+            throw APIError.validation(
+                "slug: lower-case letters, digits and single hyphens",
+                details: [("slug", "lower-case letters, digits and single hyphens")]
+            )
         }
         guard body.timezone.count <= 64, TimeZone(identifier: body.timezone) != nil, body.timezone.contains("/") || body.timezone == "UTC" else {
             throw APIError.validation("timezone: not an IANA time zone name", details: [("timezone", "not an IANA time zone name")])
@@ -59,13 +78,20 @@ extension APIService {
             _ = try await memberships.add(user.id, role: .admin, in: scope, on: connection)
             try await audit.append(
                 AuditRecord(
-                    orgId: org.id, actorId: staff, actorKind: .staff, action: "organization.created", entityType: "organization",
-                    entityId: org.id.uuidString.lowercased(), requestId: request.requestId,
+                    orgId: org.id,
+                    actorId: staff,
+                    actorKind: .staff,
+                    action: "organization.created",
+                    entityType: "organization",
+                    entityId: org.id.uuidString.lowercased(),
+                    requestId: request.requestId,
                     changes: [
                         "name": .string(name), "slug": .string(slug), "timezone": .string(body.timezone),
                         "adminEmail": .string(adminEmail), "newUser": .bool(created),
-                    ]),
-                on: connection)
+                    ]
+                ),
+                on: connection
+            )
             return (org, user)
         }
         return .created(.init(body: .json(.init(org: .init(org), admin: .init(admin)))))

@@ -13,7 +13,8 @@ extension APIService {
         let page = try Validate.page(limit: input.query.limit, cursor: input.query.cursor)
         let filter = JobFilter(
             state: input.query.state.flatMap { JobState(rawValue: $0.rawValue) },
-            pipeline: try Validate.text(input.query.pipeline, 1...63, "pipeline"))
+            pipeline: try Validate.text(input.query.pipeline, 1...63, "pipeline")
+        )
         let result = try await jobs.ledger.list(filter, in: caller.scope, limit: page.limit, after: page.cursor, on: db)
         return .ok(.init(body: .json(.init(items: result.items.map { .init($0) }, nextCursor: result.nextCursor))))
     }
@@ -33,8 +34,10 @@ extension APIService {
         _ = try requireStaff()
         let page = try Validate.page(limit: input.query.limit, cursor: input.query.cursor)
         let filter = JobFilter(
-            state: input.query.state.flatMap { JobState(rawValue: $0.rawValue) }, pipeline: try Validate.text(input.query.pipeline, 1...63, "pipeline"),
-            errorFingerprint: try Validate.text(input.query.errorFingerprint, 1...64, "errorFingerprint"))
+            state: input.query.state.flatMap { JobState(rawValue: $0.rawValue) },
+            pipeline: try Validate.text(input.query.pipeline, 1...63, "pipeline"),
+            errorFingerprint: try Validate.text(input.query.errorFingerprint, 1...64, "errorFingerprint")
+        )
         let org = try input.query.orgId.map { try Validate.uuid($0, "orgId") }
         let result = try await jobs.ledger.listAll(filter, org: org, limit: page.limit, after: page.cursor, on: db)
         return .ok(.init(body: .json(.init(items: result.items.map { .init($0) }, nextCursor: result.nextCursor))))
@@ -75,7 +78,9 @@ extension APIService {
     /// Runs a staff action on one job with its audit entry in one transaction, publishes the job
     /// if it became queued, and returns the job as it is now.
     func jobAction(
-        _ text: String, action: String, _ body: @escaping @Sendable (UUID, PostgresConnection) async throws -> EnqueuedJob
+        _ text: String,
+        action: String,
+        _ body: @escaping @Sendable (UUID, PostgresConnection) async throws -> EnqueuedJob
     ) async throws -> JobRecord {
         let staff = try requireStaff()
         let id = try Validate.pathId(text, "job")
@@ -86,10 +91,17 @@ extension APIService {
                 let after = try await body(id, connection)
                 try await audit.append(
                     AuditRecord(
-                        orgId: after.orgId, actorId: staff, actorKind: .staff, action: action, entityType: "job",
-                        entityId: id.uuidString.lowercased(), requestId: requestId,
-                        changes: ["pipeline": .string(after.pipeline), "state": .string(after.state.rawValue)]),
-                    on: connection)
+                        orgId: after.orgId,
+                        actorId: staff,
+                        actorKind: .staff,
+                        action: action,
+                        entityType: "job",
+                        entityId: id.uuidString.lowercased(),
+                        requestId: requestId,
+                        changes: ["pipeline": .string(after.pipeline), "state": .string(after.state.rawValue)]
+                    ),
+                    on: connection
+                )
                 return after
             }
         } catch let error as JobActionError {
@@ -97,7 +109,8 @@ extension APIService {
             case .notFound: throw APIError.notFound("no job with id \(text)")
             case .wrongState(let current, let allowed):
                 throw APIError.conflict(
-                    "the job is \(current.rawValue); this action applies to \(allowed.map(\.rawValue).joined(separator: ", ")) jobs")
+                    "the job is \(current.rawValue); this action applies to \(allowed.map(\.rawValue).joined(separator: ", ")) jobs"
+                )
             case .uniqueKeyTaken(let message): throw APIError.conflict(message)
             }
         }
@@ -111,7 +124,9 @@ extension APIService {
         let filter = BulkRetryFilter(
             pipeline: try Validate.text(body.filter.pipeline, 1...63, "filter.pipeline"),
             orgId: try body.filter.orgId.map { try Validate.uuid($0, "filter.orgId") },
-            errorFingerprint: try Validate.text(body.filter.errorFingerprint, 1...64, "filter.errorFingerprint"), deadSince: body.filter.deadSince)
+            errorFingerprint: try Validate.text(body.filter.errorFingerprint, 1...64, "filter.errorFingerprint"),
+            deadSince: body.filter.deadSince
+        )
         if body.dryRun {
             let result = try await jobs.ledger.bulkRetry(filter, dryRun: true, rate: config.bulkRetryRate, catalog: jobs.catalog, on: db)
             return .ok(.init(body: .json(.init(matched: result.matched, retried: 0))))
@@ -119,22 +134,30 @@ extension APIService {
         let requestId = request.requestId
         let rate = config.bulkRetryRate
         let result = try await retryConflicts {
-          try await transaction { connection in
-            let result = try await jobs.ledger.bulkRetry(filter, dryRun: false, rate: rate, catalog: jobs.catalog, on: connection)
-            var changes: [String: AuditValue] = [
-                "matched": .int(result.matched), "retried": .int(result.retried), "ratePerSecond": .int(rate),
-            ]
-            if let pipeline = filter.pipeline { changes["pipeline"] = .string(pipeline) }
-            if let org = filter.orgId { changes["orgId"] = .string(org.uuidString.lowercased()) }
-            if let fingerprint = filter.errorFingerprint { changes["errorFingerprint"] = .string(fingerprint) }
-            if let since = filter.deadSince { changes["deadSince"] = .string(since.formatted(.iso8601)) }
-            try await audit.append(
-                AuditRecord(
-                    orgId: nil, actorId: staff, actorKind: .staff, action: "jobs.bulk_retried", entityType: "job", entityId: nil,
-                    requestId: requestId, changes: changes),
-                on: connection)
-            return result
-          }
+            try await transaction { connection in
+                let result = try await jobs.ledger.bulkRetry(filter, dryRun: false, rate: rate, catalog: jobs.catalog, on: connection)
+                var changes: [String: AuditValue] = [
+                    "matched": .int(result.matched), "retried": .int(result.retried), "ratePerSecond": .int(rate),
+                ]
+                if let pipeline = filter.pipeline { changes["pipeline"] = .string(pipeline) }
+                if let org = filter.orgId { changes["orgId"] = .string(org.uuidString.lowercased()) }
+                if let fingerprint = filter.errorFingerprint { changes["errorFingerprint"] = .string(fingerprint) }
+                if let since = filter.deadSince { changes["deadSince"] = .string(since.formatted(.iso8601)) }
+                try await audit.append(
+                    AuditRecord(
+                        orgId: nil,
+                        actorId: staff,
+                        actorKind: .staff,
+                        action: "jobs.bulk_retried",
+                        entityType: "job",
+                        entityId: nil,
+                        requestId: requestId,
+                        changes: changes
+                    ),
+                    on: connection
+                )
+                return result
+            }
         }
         return .ok(.init(body: .json(.init(matched: result.matched, retried: result.retried))))
     }
@@ -143,7 +166,7 @@ extension APIService {
     func retryConflicts<T>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
-        } catch where error.isUniqueViolation {
+        } catch  where error.isUniqueViolation {
             throw APIError.conflict("an unfinished job took one of the matched jobs' unique keys meanwhile; try again")
         }
     }
@@ -159,9 +182,19 @@ extension APIService {
                     .init(
                         groups: groups.map {
                             .init(
-                                pipeline: $0.pipeline, orgId: $0.orgId?.uuidString.lowercased(), errorFingerprint: $0.errorFingerprint, count: $0.count,
-                                firstAt: $0.firstAt, lastAt: $0.lastAt, sampleError: $0.sampleError)
-                        }))))
+                                pipeline: $0.pipeline,
+                                orgId: $0.orgId?.uuidString.lowercased(),
+                                errorFingerprint: $0.errorFingerprint,
+                                count: $0.count,
+                                firstAt: $0.firstAt,
+                                lastAt: $0.lastAt,
+                                sampleError: $0.sampleError
+                            )
+                        }
+                    )
+                )
+            )
+        )
     }
 
     // MARK: Staff: pipelines, workers, schedules
@@ -175,22 +208,38 @@ extension APIService {
             let stat = stats[name] ?? PipelineStats()
             let config = jobs.catalog[name]
             let counts = Components.Schemas.PipelineStatus.CountsPayload(
-                scheduled: stat.counts[.scheduled] ?? 0, queued: stat.counts[.queued] ?? 0, running: stat.counts[.running] ?? 0,
-                retrying: stat.counts[.retrying] ?? 0, succeeded: stat.counts[.succeeded] ?? 0, dead: stat.counts[.dead] ?? 0,
-                discarded: stat.counts[.discarded] ?? 0, cancelled: stat.counts[.cancelled] ?? 0)
+                scheduled: stat.counts[.scheduled] ?? 0,
+                queued: stat.counts[.queued] ?? 0,
+                running: stat.counts[.running] ?? 0,
+                retrying: stat.counts[.retrying] ?? 0,
+                succeeded: stat.counts[.succeeded] ?? 0,
+                dead: stat.counts[.dead] ?? 0,
+                discarded: stat.counts[.discarded] ?? 0,
+                cancelled: stat.counts[.cancelled] ?? 0
+            )
             return .init(
-                name: name, configured: config != nil,
+                name: name,
+                configured: config != nil,
                 config: .init(
                     maxAttempts: config?.maxAttempts,
                     backoff: config.map {
-                        .init(baseMs: Int($0.backoff.base.milliseconds), capMs: Int($0.backoff.cap.milliseconds), jitter: .init(rawValue: $0.backoff.jitter.rawValue)!)
+                        .init(
+                            baseMs: Int($0.backoff.base.milliseconds),
+                            capMs: Int($0.backoff.cap.milliseconds),
+                            jitter: .init(rawValue: $0.backoff.jitter.rawValue)!
+                        )
                     },
-                    timeoutMs: config.map { Int($0.timeout.milliseconds) }, leaseMs: config.map { Int($0.lease.milliseconds) },
-                    perOrgConcurrency: config?.perOrgConcurrency, globalConcurrency: config?.globalConcurrency, priority: config?.priority,
-                    schedule: config?.schedule.map { .init(cron: $0.cronText, timezone: $0.timeZone.identifier, perOrg: $0.perOrg) }),
+                    timeoutMs: config.map { Int($0.timeout.milliseconds) },
+                    leaseMs: config.map { Int($0.lease.milliseconds) },
+                    perOrgConcurrency: config?.perOrgConcurrency,
+                    globalConcurrency: config?.globalConcurrency,
+                    priority: config?.priority,
+                    schedule: config?.schedule.map { .init(cron: $0.cronText, timezone: $0.timeZone.identifier, perOrg: $0.perOrg) }
+                ),
                 counts: counts,
                 lastHour: .init(succeeded: stat.succeededLastHour, failed: stat.failedLastHour, p50RunMs: stat.p50RunMs, p95RunMs: stat.p95RunMs),
-                oldestQueuedAgeSeconds: stat.oldestQueuedAt.map { max(0, now.timeIntervalSince($0)) })
+                oldestQueuedAgeSeconds: stat.oldestQueuedAt.map { max(0, now.timeIntervalSince($0)) }
+            )
         }
         return .ok(.init(body: .json(.init(pipelines: items))))
     }
@@ -203,8 +252,19 @@ extension APIService {
                 body: .json(
                     .init(
                         workers: workers.map {
-                            .init(id: $0.id, host: $0.host, pid: $0.pid, startedAt: $0.startedAt, lastHeartbeatAt: $0.lastHeartbeatAt, running: $0.running)
-                        }))))
+                            .init(
+                                id: $0.id,
+                                host: $0.host,
+                                pid: $0.pid,
+                                startedAt: $0.startedAt,
+                                lastHeartbeatAt: $0.lastHeartbeatAt,
+                                running: $0.running
+                            )
+                        }
+                    )
+                )
+            )
+        )
     }
 
     func listSchedules(_ input: Operations.ListSchedules.Input) async throws -> Operations.ListSchedules.Output {
@@ -215,8 +275,15 @@ extension APIService {
         let schedules = jobs.catalog.names.compactMap { name -> Components.Schemas.Schedule? in
             guard let schedule = jobs.catalog[name]?.schedule else { return nil }
             return .init(
-                name: name, pipeline: name, cron: schedule.cronText, timezone: schedule.timeZone.identifier, perOrg: schedule.perOrg,
-                lastRunAt: lastRuns[name], nextRunAt: Scheduler.nextRun(schedule, after: now), leader: leader)
+                name: name,
+                pipeline: name,
+                cron: schedule.cronText,
+                timezone: schedule.timeZone.identifier,
+                perOrg: schedule.perOrg,
+                lastRunAt: lastRuns[name],
+                nextRunAt: Scheduler.nextRun(schedule, after: now),
+                leader: leader
+            )
         }
         return .ok(.init(body: .json(.init(schedules: schedules))))
     }
@@ -224,15 +291,25 @@ extension APIService {
     func triggerSchedule(_ input: Operations.TriggerSchedule.Input) async throws -> Operations.TriggerSchedule.Output {
         let staff = try requireStaff()
         let name = input.path.name
-        guard name.unicodeScalars.count <= 63, let config = jobs.catalog[name], config.schedule != nil else { throw APIError.notFound("no schedule named \(name)") }
+        guard name.unicodeScalars.count <= 63, let config = jobs.catalog[name], config.schedule != nil else {
+            throw APIError.notFound("no schedule named \(name)")
+        }
         let requestId = request.requestId
         let enqueued: [EnqueuedJob] = try await transaction { connection in
             let enqueued = try await Scheduler.trigger(config, jobs: jobs, requestId: requestId, on: connection)
             try await audit.append(
                 AuditRecord(
-                    orgId: nil, actorId: staff, actorKind: .staff, action: "schedule.triggered", entityType: "schedule", entityId: name,
-                    requestId: requestId, changes: ["jobs": .int(enqueued.count)]),
-                on: connection)
+                    orgId: nil,
+                    actorId: staff,
+                    actorKind: .staff,
+                    action: "schedule.triggered",
+                    entityType: "schedule",
+                    entityId: name,
+                    requestId: requestId,
+                    changes: ["jobs": .int(enqueued.count)]
+                ),
+                on: connection
+            )
             return enqueued
         }
         await jobs.publish(enqueued)
@@ -258,10 +335,17 @@ extension APIService {
                         counts: .init(voters: health.voters, lists: health.lists, interactions: health.interactions, members: health.members),
                         imports: .init(last: importPage.items.first.map { .init($0) }, failedLast7d: health.failedImportsLast7d),
                         jobs: .init(
-                            queued: jobCounts.counts[.queued] ?? 0, running: jobCounts.counts[.running] ?? 0,
-                            retrying: jobCounts.counts[.retrying] ?? 0, dead: jobCounts.counts[.dead] ?? 0,
-                            oldestQueuedAgeSeconds: jobCounts.oldestQueuedAt.map { max(0, now.timeIntervalSince($0)) }),
-                        lastInteractionAt: health.lastInteractionAt))))
+                            queued: jobCounts.counts[.queued] ?? 0,
+                            running: jobCounts.counts[.running] ?? 0,
+                            retrying: jobCounts.counts[.retrying] ?? 0,
+                            dead: jobCounts.counts[.dead] ?? 0,
+                            oldestQueuedAgeSeconds: jobCounts.oldestQueuedAt.map { max(0, now.timeIntervalSince($0)) }
+                        ),
+                        lastInteractionAt: health.lastInteractionAt
+                    )
+                )
+            )
+        )
     }
 }
 
@@ -269,14 +353,32 @@ extension Components.Schemas.Job {
     init(_ job: JobRecord) {
         let progress = job.progressJSON.flatMap { try? JSONDecoder().decode(OpenAPIObjectContainer.self, from: Data($0.utf8)) }
         self.init(
-            id: job.id.uuidString.lowercased(), pipeline: job.pipeline, orgId: job.orgId?.uuidString.lowercased(),
-            state: .init(rawValue: job.state.rawValue)!, attempt: job.attempt, maxAttempts: job.maxAttempts, priority: job.priority,
-            runAt: job.runAt, progress: progress.map { .init(additionalProperties: $0) }, lastError: job.lastError,
-            errorFingerprint: job.errorFingerprint, createdAt: job.createdAt, startedAt: job.startedAt, finishedAt: job.finishedAt,
-            attempts: job.attempts.isEmpty ? nil : job.attempts.map {
-                .init(
-                    attempt: $0.attempt, workerId: $0.workerId, startedAt: $0.startedAt, finishedAt: $0.finishedAt,
-                    outcome: $0.outcome.flatMap { .init(rawValue: $0.rawValue) }, error: $0.error)
-            })
+            id: job.id.uuidString.lowercased(),
+            pipeline: job.pipeline,
+            orgId: job.orgId?.uuidString.lowercased(),
+            state: .init(rawValue: job.state.rawValue)!,
+            attempt: job.attempt,
+            maxAttempts: job.maxAttempts,
+            priority: job.priority,
+            runAt: job.runAt,
+            progress: progress.map { .init(additionalProperties: $0) },
+            lastError: job.lastError,
+            errorFingerprint: job.errorFingerprint,
+            createdAt: job.createdAt,
+            startedAt: job.startedAt,
+            finishedAt: job.finishedAt,
+            attempts: job.attempts.isEmpty
+                ? nil
+                : job.attempts.map {
+                    .init(
+                        attempt: $0.attempt,
+                        workerId: $0.workerId,
+                        startedAt: $0.startedAt,
+                        finishedAt: $0.finishedAt,
+                        outcome: $0.outcome.flatMap { .init(rawValue: $0.rawValue) },
+                        error: $0.error
+                    )
+                }
+        )
     }
 }

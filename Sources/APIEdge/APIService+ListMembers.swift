@@ -45,7 +45,13 @@ extension APIService {
             }
             let removed = try await voterLists.removeMembers(ids, from: id, in: caller.scope, on: connection)
             try await recordAudit(
-                by: caller, "list.members_removed", on: "list", id: id.uuidString.lowercased(), changes: ["removed": .int(removed)], in: connection)
+                by: caller,
+                "list.members_removed",
+                on: "list",
+                id: id.uuidString.lowercased(),
+                changes: ["removed": .int(removed)],
+                in: connection
+            )
             return removed
         }
         return .ok(.init(body: .json(.init(removed: removed))))

@@ -27,12 +27,19 @@ extension APIService {
         let description = try Validate.text(body.description, 0...2000, "description")
         if body.criteria != nil {
             throw APIError.unprocessable(
-                "criteria: populating a list from criteria runs as a job, which this build does not have yet; create the list and add voters by id")
+                "criteria: populating a list from criteria runs as a job, which this build does not have yet; create the list and add voters by id"
+            )
         }
         let list: VoterList = try await transaction { connection in
             let list = try await voterLists.create(name: name, description: description, createdBy: caller.userId, in: caller.scope, on: connection)
             try await recordAudit(
-                by: caller, "list.created", on: "list", id: list.id.uuidString.lowercased(), changes: ["name": .string(name)], in: connection)
+                by: caller,
+                "list.created",
+                on: "list",
+                id: list.id.uuidString.lowercased(),
+                changes: ["name": .string(name)],
+                in: connection
+            )
             return list
         }
         return .created(.init(body: .json(.init(list))))

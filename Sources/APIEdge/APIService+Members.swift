@@ -27,7 +27,14 @@ extension APIService {
             } catch MembershipRepository.ChangeError.alreadyMember {
                 throw APIError.conflict("\(email) is already a member")
             }
-            try await recordAudit(by: caller, "member.created", on: "member", id: user.id.uuidString.lowercased(), changes: ["email": .string(email), "role": .string(body.role.rawValue), "newUser": .bool(created)], in: connection)
+            try await recordAudit(
+                by: caller,
+                "member.created",
+                on: "member",
+                id: user.id.uuidString.lowercased(),
+                changes: ["email": .string(email), "role": .string(body.role.rawValue), "newUser": .bool(created)],
+                in: connection
+            )
             return member
         }
         return .created(.init(body: .json(.init(member))))
@@ -38,8 +45,17 @@ extension APIService {
         let userId = try Validate.pathId(input.path.userId, "member")
         guard case .json(let body) = input.body else { throw APIError.unsupportedMediaType("expected application/json") }
         let member: Member = try await transaction { connection in
-            let (before, after) = try await memberChange { try await memberships.changeRole(of: userId, to: body.role.domain, in: caller.scope, on: connection) }
-            try await recordAudit(by: caller, "member.role_changed", on: "member", id: userId.uuidString.lowercased(), changes: ["role": .object(["from": .string(before.role.rawValue), "to": .string(after.role.rawValue)])], in: connection)
+            let (before, after) = try await memberChange {
+                try await memberships.changeRole(of: userId, to: body.role.domain, in: caller.scope, on: connection)
+            }
+            try await recordAudit(
+                by: caller,
+                "member.role_changed",
+                on: "member",
+                id: userId.uuidString.lowercased(),
+                changes: ["role": .object(["from": .string(before.role.rawValue), "to": .string(after.role.rawValue)])],
+                in: connection
+            )
             return after
         }
         return .ok(.init(body: .json(.init(member))))
@@ -50,7 +66,14 @@ extension APIService {
         let userId = try Validate.pathId(input.path.userId, "member")
         try await transaction { connection in
             let removed = try await memberChange { try await memberships.remove(userId, in: caller.scope, on: connection) }
-            try await recordAudit(by: caller, "member.removed", on: "member", id: userId.uuidString.lowercased(), changes: ["email": .string(removed.user.email), "role": .string(removed.role.rawValue)], in: connection)
+            try await recordAudit(
+                by: caller,
+                "member.removed",
+                on: "member",
+                id: userId.uuidString.lowercased(),
+                changes: ["email": .string(removed.user.email), "role": .string(removed.role.rawValue)],
+                in: connection
+            )
         }
         return .noContent(.init())
     }

@@ -22,8 +22,13 @@ extension APIService {
             .init(
                 body: .json(
                     .init(
-                        status: .unavailable, checks: checks,
-                        error: .init(code: "UNAVAILABLE", message: message, requestId: request.requestId)))))
+                        status: .unavailable,
+                        checks: checks,
+                        error: .init(code: "UNAVAILABLE", message: message, requestId: request.requestId)
+                    )
+                )
+            )
+        )
     }
 
     /// "ok", or "failed: why" when the check throws or takes longer than two seconds.

@@ -22,8 +22,14 @@ extension APIService {
         let type = QuestionType(body._type)
         try Self.checkChoices(body.choices, type: type)
         let question = try await surveyQuestions.create(
-            key: key, prompt: prompt, type: type, choices: type.hasChoices ? body.choices : nil, active: body.active ?? true,
-            in: caller.scope, on: db)
+            key: key,
+            prompt: prompt,
+            type: type,
+            choices: type.hasChoices ? body.choices : nil,
+            active: body.active ?? true,
+            in: caller.scope,
+            on: db
+        )
         return .created(.init(body: .json(.init(question))))
     }
 
@@ -48,7 +54,9 @@ extension APIService {
         if type.hasChoices {
             guard let choices, !choices.isEmpty else {
                 throw APIError.validation(
-                    "choices: a \(type.rawValue) question needs at least one choice", details: [("choices", "required for \(type.rawValue)")])
+                    "choices: a \(type.rawValue) question needs at least one choice",
+                    details: [("choices", "required for \(type.rawValue)")]
+                )
             }
             guard Set(choices).count == choices.count else {
                 throw APIError.validation("choices: each choice once", details: [("choices", "duplicates")])

@@ -12,12 +12,21 @@ extension APIService {
             throw APIError.validation("zip5: five digits", details: [("zip5", "five digits")])
         }
         let filter = VoterFilter(
-            q: try Validate.text(query.q, 1...100, "q"), parish: try Validate.text(query.parish, 1...100, "parish"),
-            precinct: try Validate.text(query.precinct, 1...100, "precinct"), party: try Validate.text(query.party, 1...100, "party"),
-            status: query.status.flatMap { VoterStatus(rawValue: $0.rawValue) }, zip5: query.zip5)
+            q: try Validate.text(query.q, 1...100, "q"),
+            parish: try Validate.text(query.parish, 1...100, "parish"),
+            precinct: try Validate.text(query.precinct, 1...100, "precinct"),
+            party: try Validate.text(query.party, 1...100, "party"),
+            status: query.status.flatMap { VoterStatus(rawValue: $0.rawValue) },
+            zip5: query.zip5
+        )
         let page = try await voters.voters(
-            in: caller.scope, filter: filter, limit: limit, after: try Validate.idCursor(query.cursor), includeTotal: query.includeTotal ?? false,
-            on: db)
+            in: caller.scope,
+            filter: filter,
+            limit: limit,
+            after: try Validate.idCursor(query.cursor),
+            includeTotal: query.includeTotal ?? false,
+            on: db
+        )
         return .ok(.init(body: .json(.init(items: page.items.map(Components.Schemas.Voter.init), nextCursor: page.nextCursor, total: page.total))))
     }
 
@@ -60,7 +69,13 @@ extension APIService {
                 throw APIError.notFound("no voter with id \(input.path.voterId)")
             }
             try await recordAudit(
-                by: caller, "voter.updated", on: "voter", id: id.uuidString.lowercased(), changes: ["patch": .string(patch)], in: connection)
+                by: caller,
+                "voter.updated",
+                on: "voter",
+                id: id.uuidString.lowercased(),
+                changes: ["patch": .string(patch)],
+                in: connection
+            )
             return voter
         }
         return .ok(.init(body: .json(.init(voter))))

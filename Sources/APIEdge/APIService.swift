@@ -76,14 +76,26 @@ extension APIService {
 
     /// Appends an audit entry by `caller`, in their org and for this request, on the caller's transaction.
     func recordAudit(
-        by caller: MemberCaller, _ action: String, on entityType: String, id entityId: String?, changes: [String: AuditValue]? = nil,
+        by caller: MemberCaller,
+        _ action: String,
+        on entityType: String,
+        id entityId: String?,
+        changes: [String: AuditValue]? = nil,
         in connection: PostgresConnection
     ) async throws {
         try await audit.append(
             AuditRecord(
-                orgId: caller.scope.orgId, actorId: caller.actorId, actorKind: .user, action: action, entityType: entityType,
-                entityId: entityId, requestId: request.requestId, changes: changes),
-            on: connection)
+                orgId: caller.scope.orgId,
+                actorId: caller.actorId,
+                actorKind: .user,
+                action: action,
+                entityType: entityType,
+                entityId: entityId,
+                requestId: request.requestId,
+                changes: changes
+            ),
+            on: connection
+        )
     }
 
     /// Requires a staff token; returns the staff email.

@@ -45,9 +45,15 @@ struct AccessTokens: Sendable {
     private func sign(subject: String, org: String?, role: String?, staff: Bool?) async throws -> String {
         let now = Date()
         let claims = AccessClaims(
-            sub: .init(value: subject), org: org, role: role, staff: staff, jti: .init(value: UUID().uuidString.lowercased()),
-            iat: .init(value: now), nbf: .init(value: now.addingTimeInterval(-1)),
-            exp: .init(value: now.addingTimeInterval(Double(ttl.components.seconds))))
+            sub: .init(value: subject),
+            org: org,
+            role: role,
+            staff: staff,
+            jti: .init(value: UUID().uuidString.lowercased()),
+            iat: .init(value: now),
+            nbf: .init(value: now.addingTimeInterval(-1)),
+            exp: .init(value: now.addingTimeInterval(Double(ttl.components.seconds)))
+        )
         return try await keys.sign(claims, header: ["typ": "JWT"])
     }
 

@@ -109,7 +109,8 @@ public struct AppConfig: Sendable {
             jwtSecret: jwtSecret,
             accessTokenTTL: .seconds(try integer("access.token.ttl", "ACCESS_TOKEN_TTL", default: 900, range: 30...86_400)),
             refreshTokenTTL: .seconds(
-                try integer("refresh.token.ttl", "REFRESH_TOKEN_TTL", default: 30 * 86_400, range: 60...365 * 86_400)),
+                try integer("refresh.token.ttl", "REFRESH_TOKEN_TTL", default: 30 * 86_400, range: 60...365 * 86_400)
+            ),
             logLevel: level,
             maxUploadBytes: try integer("max.upload.bytes", "MAX_UPLOAD_BYTES", default: 2 << 30, range: 1024...(64 << 30)),
             maxJSONBodyBytes: 1 << 20,
@@ -140,8 +141,12 @@ public struct AppConfig: Sendable {
     /// Worker settings from this configuration.
     public var workerSettings: WorkerSettings {
         WorkerSettings(
-            concurrency: workerConcurrency, shutdownGrace: shutdownGrace, maintenanceInterval: maintenanceInterval,
-            reconcileInterval: reconcileInterval, reconcileGrace: reconcileGrace)
+            concurrency: workerConcurrency,
+            shutdownGrace: shutdownGrace,
+            maintenanceInterval: maintenanceInterval,
+            reconcileInterval: reconcileInterval,
+            reconcileGrace: reconcileGrace
+        )
     }
 
     /// The sign-in limits (see `LoginRateLimiter`).
@@ -158,7 +163,9 @@ public struct AppConfig: Sendable {
                 url.path.isEmpty, url.query == nil, url.fragment == nil
             else {
                 throw ConfigError(
-                    variable: "CORS_ALLOWED_ORIGINS", expected: "comma-separated origins like https://app.example.org, got \"\(origin)\"")
+                    variable: "CORS_ALLOWED_ORIGINS",
+                    expected: "comma-separated origins like https://app.example.org, got \"\(origin)\""
+                )
             }
             return origin
         }
@@ -170,7 +177,10 @@ public struct AppConfig: Sendable {
         return try text.split(separator: ",").map { entry in
             let parts = entry.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             guard parts.count == 2, parts[0].contains("@"), parts[1].hasPrefix("$2") else {
-                throw ConfigError(variable: "FIELDWORK_STAFF", expected: "comma-separated email:bcrypt-hash entries (fieldwork hash-password makes a hash)")
+                throw ConfigError(
+                    variable: "FIELDWORK_STAFF",
+                    expected: "comma-separated email:bcrypt-hash entries (fieldwork hash-password makes a hash)"
+                )
             }
             return StaffAccount(email: parts[0].lowercased(), passwordHash: parts[1])
         }

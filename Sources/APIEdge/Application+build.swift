@@ -1,7 +1,7 @@
 import Actors
 import Foundation
-import HummingbirdBcrypt
 import Hummingbird
+import HummingbirdBcrypt
 import Logging
 import NIOPosix
 import OpenAPIHummingbird
@@ -26,11 +26,16 @@ public struct AppClients: Sendable {
     public init(config: AppConfig, logger: Logger, workerOnly: Bool = false) throws {
         self.db = PostgresClient(
             configuration: try DatabaseSettings.configuration(url: config.databaseURL, asyncCommit: workerOnly && config.workerAsyncCommit),
-            backgroundLogger: logger)
+            backgroundLogger: logger
+        )
         self.redis = try RedisClient(url: config.redisURL)
         self.storage = try makeObjectStore(url: config.storageURL)
         self.jobs = JobSystem(
-            db: db, queue: JobQueue(redis: redis, prefix: config.redisKeyPrefix), catalog: try config.loadCatalog(), logger: logger)
+            db: db,
+            queue: JobQueue(redis: redis, prefix: config.redisKeyPrefix),
+            catalog: try config.loadCatalog(),
+            logger: logger
+        )
     }
 
     /// What pipelines are built from in this process.
@@ -43,7 +48,10 @@ public struct AppClients: Sendable {
 /// (unless `migrate` is false), then the router. `services` makes, from the process's clients,
 /// what runs beside the API (the `all` command's workers and scheduler, wired in Orchestrator).
 public func buildApplication(
-    config: AppConfig, logger: Logger, migrate: Bool = true, services: (AppClients) throws -> [any Service] = { _ in [] }
+    config: AppConfig,
+    logger: Logger,
+    migrate: Bool = true,
+    services: (AppClients) throws -> [any Service] = { _ in [] }
 ) async throws -> some ApplicationProtocol {
     let clients = try AppClients(config: config, logger: logger)
     let extraServices = try services(clients)
@@ -71,9 +79,16 @@ public func buildRouter(config: AppConfig, clients: AppClients, logger: Logger) 
     let cost = config.bcryptCost
     let dummyHash = try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash("fieldwork-timing-equaliser", cost: cost) }
     let service = APIService(
-        config: config, db: clients.db, redis: clients.redis, storage: clients.storage, jobs: clients.jobs, tokens: tokens,
+        config: config,
+        db: clients.db,
+        redis: clients.redis,
+        storage: clients.storage,
+        jobs: clients.jobs,
+        tokens: tokens,
         limiter: LoginRateLimiter(redis: clients.redis, prefix: config.redisKeyPrefix, policy: config.loginPolicy),
-        logger: logger, dummyHash: dummyHash)
+        logger: logger,
+        dummyHash: dummyHash
+    )
     let routes = try RouteTable.declared(by: service)
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: MetricsMiddleware())
@@ -83,7 +98,8 @@ public func buildRouter(config: AppConfig, clients: AppClients, logger: Logger) 
     router.add(middleware: ErrorEnvelopeMiddleware(routes: routes, maxJSONBodyBytes: config.maxJSONBodyBytes, logger: logger))
     router.add(middleware: AuthenticationMiddleware(tokens: tokens))
     router.add(
-        middleware: BodyPolicyMiddleware(jsonLimit: config.maxJSONBodyBytes, uploadLimit: config.maxUploadBytes, uploads: routes.uploads))
+        middleware: BodyPolicyMiddleware(jsonLimit: config.maxJSONBodyBytes, uploadLimit: config.maxUploadBytes, uploads: routes.uploads)
+    )
     // Compact JSON: the runtime's default (sorted keys, pretty printed) cost a fifth of a voter page's CPU.
     try service.registerHandlers(on: router, configuration: .init(dateTranscoder: FlexibleISO8601(), jsonEncodingOptions: [.withoutEscapingSlashes]))
     return router

@@ -4,10 +4,16 @@ import Store
 extension Components.Schemas.Assignment {
     init(_ a: Assignment) {
         self.init(
-            id: a.id.uuidString.lowercased(), listId: a.listId.uuidString.lowercased(), listName: a.listName,
-            canvasserId: a.canvasserId.uuidString.lowercased(), canvasserName: a.canvasserName, status: .init(a.status),
-            assignedBy: a.assignedBy.uuidString.lowercased(), createdAt: a.createdAt,
-            progress: .init(total: a.progress.total, attempted: a.progress.attempted, contacted: a.progress.contacted))
+            id: a.id.uuidString.lowercased(),
+            listId: a.listId.uuidString.lowercased(),
+            listName: a.listName,
+            canvasserId: a.canvasserId.uuidString.lowercased(),
+            canvasserName: a.canvasserName,
+            status: .init(a.status),
+            assignedBy: a.assignedBy.uuidString.lowercased(),
+            createdAt: a.createdAt,
+            progress: .init(total: a.progress.total, attempted: a.progress.attempted, contacted: a.progress.contacted)
+        )
     }
 }
 
@@ -34,6 +40,7 @@ extension Components.Schemas.AssignedVoter {
     init(_ v: AssignedVoter) {
         self.init(
             value1: .init(v.voter),
-            value2: .init(lastResult: v.lastResult.map(Components.Schemas.InteractionResult.init), lastContactAt: v.lastContactAt))
+            value2: .init(lastResult: v.lastResult.map(Components.Schemas.InteractionResult.init), lastContactAt: v.lastContactAt)
+        )
     }
 }

@@ -58,8 +58,17 @@ enum BulkInteractionCheck {
         }
         return .success(
             CheckedItem(
-                index: index, uuid: uuid, voter: voter, assignment: assignment, channel: channel, result: result, occurredAt: occurredAt,
-                item: item, answers: answers))
+                index: index,
+                uuid: uuid,
+                voter: voter,
+                assignment: assignment,
+                channel: channel,
+                result: result,
+                occurredAt: occurredAt,
+                item: item,
+                answers: answers
+            )
+        )
     }
 
     /// Checks an answer against its question; the answer to store on success.
@@ -128,7 +137,18 @@ struct BulkFacts {
         let item = c.item
         return .success(
             NewInteraction(
-                clientUuid: c.uuid, voterId: c.voter, assignmentId: c.assignment, listId: list, channel: c.channel, result: c.result,
-                occurredAt: c.occurredAt, notes: item.notes, latitude: item.latitude, longitude: item.longitude, answers: answers))
+                clientUuid: c.uuid,
+                voterId: c.voter,
+                assignmentId: c.assignment,
+                listId: list,
+                channel: c.channel,
+                result: c.result,
+                occurredAt: c.occurredAt,
+                notes: item.notes,
+                latitude: item.latitude,
+                longitude: item.longitude,
+                answers: answers
+            )
+        )
     }
 }

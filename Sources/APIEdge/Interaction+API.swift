@@ -5,14 +5,23 @@ import Store
 extension Components.Schemas.Interaction {
     init(_ i: Interaction) throws {
         self.init(
-            id: i.id.uuidString.lowercased(), clientInteractionUuid: i.clientInteractionUuid.uuidString.lowercased(),
-            voterId: i.voterId.uuidString.lowercased(), assignmentId: i.assignmentId?.uuidString.lowercased(),
-            listId: i.listId?.uuidString.lowercased(), canvasserId: i.canvasserId.uuidString.lowercased(),
-            channel: i.channel == .door ? .door : .phone, result: .init(i.result), occurredAt: i.occurredAt, receivedAt: i.receivedAt,
-            notes: i.notes, latitude: i.latitude, longitude: i.longitude,
+            id: i.id.uuidString.lowercased(),
+            clientInteractionUuid: i.clientInteractionUuid.uuidString.lowercased(),
+            voterId: i.voterId.uuidString.lowercased(),
+            assignmentId: i.assignmentId?.uuidString.lowercased(),
+            listId: i.listId?.uuidString.lowercased(),
+            canvasserId: i.canvasserId.uuidString.lowercased(),
+            channel: i.channel == .door ? .door : .phone,
+            result: .init(i.result),
+            occurredAt: i.occurredAt,
+            receivedAt: i.receivedAt,
+            notes: i.notes,
+            latitude: i.latitude,
+            longitude: i.longitude,
             surveyResponses: i.surveyResponses.isEmpty
                 ? nil
-                : try i.surveyResponses.map { .init(questionId: $0.questionId.uuidString.lowercased(), answer: try .init($0.answer)) })
+                : try i.surveyResponses.map { .init(questionId: $0.questionId.uuidString.lowercased(), answer: try .init($0.answer)) }
+        )
     }
 }
 

@@ -65,11 +65,13 @@ struct LoginRateLimiter: Sendable {
     func recordFailure(_ realm: Realm, email: String, ip: String) async throws {
         let keys = keys(realm, email: email, ip: ip)
         _ = try await redis.eval(
-            Self.recordScript, keys: [keys.account, keys.locks, keys.ip],
+            Self.recordScript,
+            keys: [keys.account, keys.locks, keys.ip],
             arguments: [
                 String(policy.window.components.seconds), String(policy.maxFailuresPerAccount),
                 String(policy.longestLock.components.seconds),
-            ])
+            ]
+        )
     }
 
     /// A successful sign-in clears the account's count and its lock history (the IP's count stays).

@@ -29,9 +29,16 @@ extension Components.Schemas.AuditEntry {
     init(_ entry: AuditEntry) {
         let changes = entry.changesJSON.flatMap { try? JSONDecoder().decode(OpenAPIObjectContainer.self, from: Data($0.utf8)) }
         self.init(
-            id: entry.id.uuidString.lowercased(), at: entry.at, actorId: entry.actorId,
-            actorKind: .init(rawValue: entry.actorKind) ?? .system, action: entry.action, entityType: entry.entityType,
-            entityId: entry.entityId, requestId: entry.requestId, changes: changes.map { .init(additionalProperties: $0) })
+            id: entry.id.uuidString.lowercased(),
+            at: entry.at,
+            actorId: entry.actorId,
+            actorKind: .init(rawValue: entry.actorKind) ?? .system,
+            action: entry.action,
+            entityType: entry.entityType,
+            entityId: entry.entityId,
+            requestId: entry.requestId,
+            changes: changes.map { .init(additionalProperties: $0) }
+        )
     }
 }
 
@@ -42,7 +49,11 @@ extension Components.Schemas.AuditEntry {
 /// Encodes `items` and an explicit `nextCursor`; returns the container for any further keys.
 @discardableResult
 func encodePage<Key: CodingKey, Item: Encodable>(
-    _ items: [Item], _ nextCursor: String?, _ itemsKey: Key, _ cursorKey: Key, to encoder: any Encoder
+    _ items: [Item],
+    _ nextCursor: String?,
+    _ itemsKey: Key,
+    _ cursorKey: Key,
+    to encoder: any Encoder
 ) throws -> KeyedEncodingContainer<Key> {
     var container = encoder.container(keyedBy: Key.self)
     try container.encode(items, forKey: itemsKey)

@@ -6,7 +6,8 @@ import OpenAPIRuntime
 /// "12:99" over into the next hour and refuses offsets beyond about ±18:00.
 public enum RFC3339 {
     /// (A regex literal is immutable; Swift 6 only lacks a Sendable conformance for it.)
-    nonisolated(unsafe) static let shape = #/
+    nonisolated(unsafe) static let shape =
+        #/
         ^ (\d{4}) - (0[1-9]|1[0-2]) - (0[1-9]|[12]\d|3[01])
         [Tt] ([01]\d|2[0-3]) : ([0-5]\d) : ([0-5]\d|60) (\.\d{1,9})?
         (?: ([Zz]) | ([+-]) ([01]\d|2[0-3]) : ([0-5]\d) ) $

@@ -63,7 +63,8 @@ private final class RouteRecorder: ServerTransport {
 
     func register(
         _ handler: @escaping @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?),
-        method: HTTPRequest.Method, path: String
+        method: HTTPRequest.Method,
+        path: String
     ) throws {
         table.add(path: path, method: method)
     }

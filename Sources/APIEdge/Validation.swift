@@ -6,7 +6,10 @@ enum Validate {
     /// Lengths count Unicode scalars, as JSON Schema's minLength/maxLength do (not grapheme clusters).
     static func length(_ value: String, _ range: ClosedRange<Int>, _ field: String) throws -> String {
         guard range.contains(value.unicodeScalars.count) else {
-            throw APIError.validation("\(field): length must be \(range.lowerBound)..\(range.upperBound)", details: [(field, "length must be \(range.lowerBound)..\(range.upperBound)")])
+            throw APIError.validation(
+                "\(field): length must be \(range.lowerBound)..\(range.upperBound)",
+                details: [(field, "length must be \(range.lowerBound)..\(range.upperBound)")]
+            )
         }
         return value
     }

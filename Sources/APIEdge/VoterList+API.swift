@@ -4,17 +4,31 @@ import Store
 extension Components.Schemas.VoterList {
     init(_ list: VoterList) {
         self.init(
-            id: list.id.uuidString.lowercased(), name: list.name, description: list.description, memberCount: list.memberCount,
-            source: list.source == .criteria ? .criteria : .manual, criteria: list.criteria.map(Components.Schemas.VoterCriteria.init),
-            createdBy: list.createdBy.uuidString.lowercased(), createdAt: list.createdAt, updatedAt: list.updatedAt)
+            id: list.id.uuidString.lowercased(),
+            name: list.name,
+            description: list.description,
+            memberCount: list.memberCount,
+            source: list.source == .criteria ? .criteria : .manual,
+            criteria: list.criteria.map(Components.Schemas.VoterCriteria.init),
+            createdBy: list.createdBy.uuidString.lowercased(),
+            createdAt: list.createdAt,
+            updatedAt: list.updatedAt
+        )
     }
 }
 
 extension Components.Schemas.VoterCriteria {
     init(_ c: VoterCriteria) {
         self.init(
-            parishes: c.parishes, wards: c.wards, precincts: c.precincts, parties: c.parties, zip5: c.zip5,
-            statuses: c.statuses?.map { $0 == .active ? .active : .inactive }, birthYearMin: c.birthYearMin,
-            birthYearMax: c.birthYearMax, excludeTerminal: c.excludeTerminal)
+            parishes: c.parishes,
+            wards: c.wards,
+            precincts: c.precincts,
+            parties: c.parties,
+            zip5: c.zip5,
+            statuses: c.statuses?.map { $0 == .active ? .active : .inactive },
+            birthYearMin: c.birthYearMin,
+            birthYearMax: c.birthYearMax,
+            excludeTerminal: c.excludeTerminal
+        )
     }
 }

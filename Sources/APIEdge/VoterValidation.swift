@@ -38,14 +38,19 @@ enum VoterValidation {
         }
         if let date = v.registrationDate {
             let parts = date.split(separator: "-")
-            let valid = date.range(of: "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", options: .regularExpression) != nil && parts.count == 3
+            let valid =
+                date.range(of: "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", options: .regularExpression) != nil && parts.count == 3
                 && DateComponents(
-                    calendar: Calendar(identifier: .gregorian), year: Int(parts[0]), month: Int(parts[1]), day: Int(parts[2])
+                    calendar: Calendar(identifier: .gregorian),
+                    year: Int(parts[0]),
+                    month: Int(parts[1]),
+                    day: Int(parts[2])
                 ).isValidDate
             guard valid else { throw APIError.validation("registrationDate: a date like 2024-03-31", details: [("registrationDate", "YYYY-MM-DD")]) }
         }
-        if let phone = v.phone, phone.unicodeScalars.count < 7 || phone.unicodeScalars.count > 20
-            || phone.range(of: "^[0-9+() .-]+$", options: .regularExpression) == nil
+        if let phone = v.phone,
+            phone.unicodeScalars.count < 7 || phone.unicodeScalars.count > 20
+                || phone.range(of: "^[0-9+() .-]+$", options: .regularExpression) == nil
         {
             throw APIError.validation("phone: 7 to 20 digits, spaces and + ( ) . -", details: [("phone", "7 to 20 digits, spaces and + ( ) . -")])
         }

@@ -25,7 +25,12 @@ public final class RedisClient: Sendable {
     }()
 
     /// Parses `redis://host:port/db`.
-    public convenience init(url: String, timeout: Duration = .seconds(2), maxIdle: Int = 8, threadPool: NIOThreadPool = RedisClient.sharedThreadPool) throws {
+    public convenience init(
+        url: String,
+        timeout: Duration = .seconds(2),
+        maxIdle: Int = 8,
+        threadPool: NIOThreadPool = RedisClient.sharedThreadPool
+    ) throws {
         guard let components = URLComponents(string: url), components.scheme == "redis",
             let host = components.host, !host.isEmpty
         else { throw RedisError.badURL("expected redis://host[:port][/db]") }
@@ -36,7 +41,14 @@ public final class RedisClient: Sendable {
         self.init(host: host, port: components.port ?? 6379, database: database, timeout: timeout, maxIdle: maxIdle, threadPool: threadPool)
     }
 
-    public init(host: String, port: Int, database: Int = 0, timeout: Duration = .seconds(2), maxIdle: Int = 8, threadPool: NIOThreadPool = RedisClient.sharedThreadPool) {
+    public init(
+        host: String,
+        port: Int,
+        database: Int = 0,
+        timeout: Duration = .seconds(2),
+        maxIdle: Int = 8,
+        threadPool: NIOThreadPool = RedisClient.sharedThreadPool
+    ) {
         self.host = host
         self.port = port
         self.database = database
@@ -82,7 +94,8 @@ public final class RedisClient: Sendable {
 
     private func withConnection<T: Sendable>(_ body: @escaping @Sendable (RedisConnection) throws -> T) async throws -> T {
         try await threadPool.runIfActive { [self] in
-            let connection = try idle.withLockedValue { $0.popLast() }
+            let connection =
+                try idle.withLockedValue { $0.popLast() }
                 ?? RedisConnection(host: host, port: port, database: database, timeout: timeout)
             do {
                 let result = try body(connection)

@@ -78,7 +78,8 @@ final class RedisConnection: @unchecked Sendable {
     }
 
     private func withPointers<R>(
-        to buffers: [[UInt8]], _ body: ([UnsafePointer<CChar>?]) throws -> R
+        to buffers: [[UInt8]],
+        _ body: ([UnsafePointer<CChar>?]) throws -> R
     ) throws -> R {
         // Copies into one contiguous allocation that outlives the call.
         let total = buffers.reduce(0) { $0 + $1.count + 1 }

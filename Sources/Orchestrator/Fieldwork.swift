@@ -1,8 +1,8 @@
 import APIEdge
 import ArgumentParser
 import Foundation
-import HummingbirdBcrypt
 import Hummingbird
+import HummingbirdBcrypt
 import Logging
 import PostgresNIO
 import Store
@@ -102,7 +102,8 @@ struct Seed: AsyncParsableCommand {
             let orgId = try await DemoSeed.run(client: client, logger: logger)
             var text = "Demo organization \"Demo Campaign\" (\(orgId.uuidString.lowercased()))\n"
             for person in DemoSeed.people {
-                text += "  \(person.role.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(person.email)  password: \(DemoSeed.password)\n"
+                text +=
+                    "  \(person.role.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(person.email)  password: \(DemoSeed.password)\n"
             }
             text += "  staff      \(DemoSeed.staffEmail)  password: \(DemoSeed.staffPassword)  (when FIELDWORK_STAFF holds it, as ops/run sets)\n"
             print(text, terminator: "")

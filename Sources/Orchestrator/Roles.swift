@@ -30,6 +30,9 @@ func runRole(_ role: Role) async throws {
     let group = ServiceGroup(
         configuration: .init(
             services: [.init(service: clients.db), .init(service: try role.service(clients, config: config, logger: logger))],
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        )
+    )
     try await group.run()
 }

@@ -49,14 +49,19 @@ public struct SleepPipeline: Pipeline {
         let ms = max(0, min(arguments.ms ?? 100, 3_600_000))
         try await clock.sleep(for: .milliseconds(ms))
         guard arguments.record == true else { return }
-        let started = context.startedAt, jobId = context.jobId, attempt = context.attempt, orgId = context.scope?.orgId
-        let worker = context.workerId, logger = context.logger
+        let started = context.startedAt
+        let jobId = context.jobId
+        let attempt = context.attempt
+        let orgId = context.scope?.orgId
+        let worker = context.workerId
+        let logger = context.logger
         try await context.fenced { connection in
             try await connection.query(
                 """
                 INSERT INTO diagnostic_effects (job_id, attempt, org_id, worker_id, started_at)
                 VALUES (\(jobId), \(attempt), \(orgId), \(worker), \(started))
-                """, logger: logger
+                """,
+                logger: logger
             ).consume()
         }
     }

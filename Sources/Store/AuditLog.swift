@@ -20,8 +20,14 @@ public struct AuditRecord: Sendable {
     public var changes: [String: AuditValue]?
 
     public init(
-        orgId: UUID?, actorId: String?, actorKind: ActorKind, action: String, entityType: String,
-        entityId: String? = nil, requestId: String?, changes: [String: AuditValue]? = nil
+        orgId: UUID?,
+        actorId: String?,
+        actorKind: ActorKind,
+        action: String,
+        entityType: String,
+        entityId: String? = nil,
+        requestId: String?,
+        changes: [String: AuditValue]? = nil
     ) {
         self.orgId = orgId
         self.actorId = actorId
@@ -75,7 +81,8 @@ public struct AuditFilter: Sendable {
     public var from: Date?
     public var to: Date?
 
-    public init(action: String? = nil, entityType: String? = nil, entityId: String? = nil, actorId: String? = nil, from: Date? = nil, to: Date? = nil) {
+    public init(action: String? = nil, entityType: String? = nil, entityId: String? = nil, actorId: String? = nil, from: Date? = nil, to: Date? = nil)
+    {
         self.action = action
         self.entityType = entityType
         self.entityId = entityId
@@ -100,14 +107,19 @@ public struct AuditLog: Sendable {
             INSERT INTO audit_logs (org_id, actor_id, actor_kind, action, entity_type, entity_id, request_id, changes)
             VALUES (\(record.orgId), \(record.actorId), \(record.actorKind.rawValue), \(record.action), \(record.entityType),
                     \(record.entityId), \(record.requestId), \(changes)::jsonb)
-            """, logger: logger
+            """,
+            logger: logger
         ).consume()
     }
 
     /// The organization's entries, newest first. Unnamed statements are planned with their
     /// parameter values, so the `IS NULL OR` filters collapse and the matching index is used.
     public func list(
-        in scope: OrgScope, filter: AuditFilter, limit: Int, after cursor: PageCursor?, on db: some QueryRunner
+        in scope: OrgScope,
+        filter: AuditFilter,
+        limit: Int,
+        after cursor: PageCursor?,
+        on db: some QueryRunner
     ) async throws -> Page<AuditEntry> {
         let rows = try await db.run(
             """
@@ -124,14 +136,24 @@ public struct AuditLog: Sendable {
               AND \(page: cursor, time: "at", id: "id")
             ORDER BY at DESC, id DESC
             LIMIT \(limit + 1)
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         var out: [(AuditEntry, PageCursor)] = []
         for try await row in rows {
             let (id, at, actorId, actorKind, action, entityType, entityId, requestId, changes, micros) =
                 try row.decode((UUID, Date, String?, String, String, String, String?, String?, String?, Int64).self)
             let entry = AuditEntry(
-                id: id, at: at, actorId: actorId, actorKind: actorKind, action: action, entityType: entityType,
-                entityId: entityId, requestId: requestId, changesJSON: changes)
+                id: id,
+                at: at,
+                actorId: actorId,
+                actorKind: actorKind,
+                action: action,
+                entityType: entityType,
+                entityId: entityId,
+                requestId: requestId,
+                changesJSON: changes
+            )
             out.append((entry, PageCursor(micros: micros, id: id)))
         }
         return Page.from(rows: out, limit: limit)

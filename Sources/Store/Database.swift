@@ -36,7 +36,12 @@ public enum DatabaseSettings {
         default: throw StoreError.badDatabaseURL("sslmode must be disable, prefer or require")
         }
         var configuration = PostgresClient.Configuration(
-            host: host, port: url.port ?? 5432, username: user, password: url.password, database: database, tls: tls
+            host: host,
+            port: url.port ?? 5432,
+            username: user,
+            password: url.password,
+            database: database,
+            tls: tls
         )
         configuration.options.maximumConnections = 20
         configuration.options.minimumConnections = 1
@@ -56,7 +61,12 @@ public enum DatabaseSettings {
         default: tls = .disable
         }
         return PostgresConnection.Configuration(
-            host: pooled.host ?? "127.0.0.1", port: pooled.port ?? 5432, username: pooled.username, password: pooled.password,
-            database: pooled.database, tls: tls)
+            host: pooled.host ?? "127.0.0.1",
+            port: pooled.port ?? 5432,
+            username: pooled.username,
+            password: pooled.password,
+            database: pooled.database,
+            tls: tls
+        )
     }
 }

@@ -20,7 +20,9 @@ public struct MembershipRepository: Sendable {
     /// The member's current role, or nil when they do not belong to the scope's organization.
     public func role(of userId: UUID, in scope: OrgScope, on db: some QueryRunner) async throws -> Role? {
         let rows = try await db.run(
-            "SELECT role FROM memberships WHERE org_id = \(scope.orgId) AND user_id = \(userId)", logger: logger)
+            "SELECT role FROM memberships WHERE org_id = \(scope.orgId) AND user_id = \(userId)",
+            logger: logger
+        )
         for try await role in rows.decode(String.self) { return Role(rawValue: role) }
         return nil
     }
@@ -33,7 +35,9 @@ public struct MembershipRepository: Sendable {
             FROM memberships m JOIN organizations o ON o.id = m.org_id
             WHERE m.user_id = \(userId)
             ORDER BY m.created_at, o.id
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         var out: [(Organization, Role)] = []
         for try await row in rows {
             let (id, name, slug, timezone, createdAt, role) = try row.decode((UUID, String, String, String, Date, String).self)
@@ -56,7 +60,9 @@ public struct MembershipRepository: Sendable {
             """
             SELECT \(unescaped: Self.memberColumns) FROM memberships m JOIN users u ON u.id = m.user_id
             WHERE m.org_id = \(scope.orgId) AND m.user_id = \(userId)
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         for try await row in rows { return try Self.decodeMember(row).member }
         return nil
     }
@@ -71,7 +77,9 @@ public struct MembershipRepository: Sendable {
               AND \(page: cursor, time: "m.created_at", id: "m.user_id", descending: false)
             ORDER BY m.created_at, m.user_id
             LIMIT \(limit + 1)
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         var out: [(Member, PageCursor)] = []
         for try await row in rows { out.append(try Self.decodeMember(row)) }
         return Page.from(rows: out, limit: limit)
@@ -84,7 +92,7 @@ public struct MembershipRepository: Sendable {
                 "INSERT INTO memberships (org_id, user_id, role) VALUES (\(scope.orgId), \(userId), \(role.rawValue))",
                 logger: logger
             ).consume()
-        } catch where error.isUniqueViolation {
+        } catch  where error.isUniqueViolation {
             throw ChangeError.alreadyMember
         }
         guard let member = try await member(userId, in: scope, on: db) else { throw ChangeError.notFound }
@@ -100,14 +108,18 @@ public struct MembershipRepository: Sendable {
     func otherAdmins(than userId: UUID, in scope: OrgScope, on connection: PostgresConnection) async throws -> Int {
         let rows = try await connection.run(
             "SELECT count(*) FROM memberships WHERE org_id = \(scope.orgId) AND role = 'admin' AND user_id <> \(userId)",
-            logger: logger)
+            logger: logger
+        )
         for try await count in rows.decode(Int.self) { return count }
         return 0
     }
 
     /// Changes a role inside the caller's transaction; returns the member before and after.
     public func changeRole(
-        of userId: UUID, to role: Role, in scope: OrgScope, on connection: PostgresConnection
+        of userId: UUID,
+        to role: Role,
+        in scope: OrgScope,
+        on connection: PostgresConnection
     ) async throws -> (before: Member, after: Member) {
         try await lockOrganization(scope, on: connection)
         guard let before = try await member(userId, in: scope, on: connection) else { throw ChangeError.notFound }
@@ -129,7 +141,8 @@ public struct MembershipRepository: Sendable {
             throw ChangeError.lastAdmin
         }
         try await connection.run(
-            "DELETE FROM memberships WHERE org_id = \(scope.orgId) AND user_id = \(userId)", logger: logger
+            "DELETE FROM memberships WHERE org_id = \(scope.orgId) AND user_id = \(userId)",
+            logger: logger
         ).consume()
         try await RefreshTokenRepository(logger: logger).revokeMember(userId, in: scope, on: connection)
         return member

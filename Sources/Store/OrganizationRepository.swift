@@ -24,10 +24,12 @@ public struct OrganizationRepository: Sendable {
                 """
                 INSERT INTO organizations AS o (name, slug, timezone) VALUES (\(name), \(slug), \(timezone))
                 RETURNING \(unescaped: Self.columns)
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             for try await row in rows { return try Self.decode(row) }
             return nil
-        } catch where error.isUniqueViolation {
+        } catch  where error.isUniqueViolation {
             return nil
         }
     }
@@ -58,9 +60,18 @@ public struct OrganizationRepository: Sendable {
                    (SELECT count(*) FROM jobs WHERE org_id = \(id) AND pipeline = 'voter-import' AND state = 'dead'
                       AND finished_at > now() - interval '7 days')::int8,
                    (SELECT max(occurred_at) FROM interactions WHERE org_id = \(id))
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         for try await (voters, lists, interactions, members, failed, last) in rows.decode((Int, Int, Int, Int, Int, Date?).self) {
-            return Health(voters: voters, lists: lists, interactions: interactions, members: members, failedImportsLast7d: failed, lastInteractionAt: last)
+            return Health(
+                voters: voters,
+                lists: lists,
+                interactions: interactions,
+                members: members,
+                failedImportsLast7d: failed,
+                lastInteractionAt: last
+            )
         }
         throw StoreError.unexpected("no health row")
     }
@@ -101,7 +112,9 @@ public struct OrganizationRepository: Sendable {
             WHERE \(page: cursor, time: "o.created_at", id: "o.id")
             ORDER BY o.created_at DESC, o.id DESC
             LIMIT \(limit + 1)
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         var out: [(Summary, PageCursor)] = []
         for try await row in rows {
             let (id, name, slug, timezone, createdAt, members, last, voters, createdMicros) =

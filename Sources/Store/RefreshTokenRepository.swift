@@ -33,7 +33,11 @@ public struct RefreshTokenRepository: Sendable {
 
     /// Issues a token for a membership, starting a new family unless one is given.
     public func issue(
-        orgId: UUID, userId: UUID, family: UUID? = nil, ttl: Duration, on db: some QueryRunner
+        orgId: UUID,
+        userId: UUID,
+        family: UUID? = nil,
+        ttl: Duration,
+        on db: some QueryRunner
     ) async throws -> String {
         let token = Self.newToken()
         let seconds = Double(ttl.components.seconds)
@@ -41,7 +45,8 @@ public struct RefreshTokenRepository: Sendable {
             """
             INSERT INTO refresh_tokens (org_id, user_id, family_id, token_hash, expires_at)
             VALUES (\(orgId), \(userId), \(family ?? UUID()), \(Self.hash(token)), now() + \(seconds) * interval '1 second')
-            """, logger: logger
+            """,
+            logger: logger
         ).consume()
         return token
     }
@@ -55,7 +60,9 @@ public struct RefreshTokenRepository: Sendable {
                 SELECT r.org_id, r.user_id, r.family_id, r.expires_at > now(), r.used_at IS NOT NULL, r.revoked_at IS NOT NULL,
                        EXISTS (SELECT 1 FROM memberships m WHERE m.org_id = r.org_id AND m.user_id = r.user_id)
                 FROM refresh_tokens r WHERE r.token_hash = \(Self.hash(token)) FOR UPDATE
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             var found: (UUID, UUID, UUID, Bool, Bool, Bool, Bool)?
             for try await row in rows { found = try row.decode((UUID, UUID, UUID, Bool, Bool, Bool, Bool).self) }
             guard let (orgId, userId, family, live, used, revoked, member) = found else { return .invalid }
@@ -65,7 +72,8 @@ public struct RefreshTokenRepository: Sendable {
             }
             guard live, !revoked, member else { return .invalid }
             try await connection.run(
-                "UPDATE refresh_tokens SET used_at = now() WHERE token_hash = \(Self.hash(token))", logger: logger
+                "UPDATE refresh_tokens SET used_at = now() WHERE token_hash = \(Self.hash(token))",
+                logger: logger
             ).consume()
             let next = try await issue(orgId: orgId, userId: userId, family: family, ttl: ttl, on: connection)
             return .rotated(token: next, orgId: orgId, userId: userId)
@@ -74,7 +82,8 @@ public struct RefreshTokenRepository: Sendable {
 
     func revokeFamily(_ family: UUID, on db: some QueryRunner) async throws {
         try await db.run(
-            "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = \(family) AND revoked_at IS NULL", logger: logger
+            "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = \(family) AND revoked_at IS NULL",
+            logger: logger
         ).consume()
     }
 
@@ -87,7 +96,9 @@ public struct RefreshTokenRepository: Sendable {
             WHERE revoked_at IS NULL AND family_id = (
                 SELECT family_id FROM refresh_tokens WHERE token_hash = \(Self.hash(token)) AND user_id = \(userId))
             RETURNING id
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         var any = false
         for try await _ in rows { any = true }
         return any
@@ -99,7 +110,8 @@ public struct RefreshTokenRepository: Sendable {
             """
             UPDATE refresh_tokens SET revoked_at = now()
             WHERE org_id = \(scope.orgId) AND user_id = \(userId) AND revoked_at IS NULL
-            """, logger: logger
+            """,
+            logger: logger
         ).consume()
     }
 }

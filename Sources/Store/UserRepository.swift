@@ -21,7 +21,8 @@ public struct UserRepository: Sendable {
     public func credentials(email: String, on db: some QueryRunner) async throws -> (user: User, passwordHash: String?)? {
         let rows = try await db.run(
             "SELECT \(unescaped: Self.columns), u.password_hash FROM users u WHERE u.email = \(email.lowercased())",
-            logger: logger)
+            logger: logger
+        )
         for try await row in rows {
             let (id, email, name, createdAt, hash) = try row.decode((UUID, String, String, Date, String?).self)
             return (User(id: id, email: email, name: name, createdAt: createdAt), hash)
@@ -37,7 +38,10 @@ public struct UserRepository: Sendable {
 
     /// Returns the user with this email, creating it when new. `created` says which happened.
     public func findOrCreate(
-        email: String, name: String, passwordHash: String?, on db: some QueryRunner
+        email: String,
+        name: String,
+        passwordHash: String?,
+        on db: some QueryRunner
     ) async throws -> (user: User, created: Bool) {
         let email = email.lowercased()
         // The no-op update makes RETURNING yield the existing row too; xmax = 0 only for a fresh insert.
@@ -46,7 +50,9 @@ public struct UserRepository: Sendable {
             INSERT INTO users AS u (email, name, password_hash) VALUES (\(email), \(name), \(passwordHash))
             ON CONFLICT (email) DO UPDATE SET email = EXCLUDED.email
             RETURNING \(unescaped: Self.columns), (u.xmax = 0)
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         for try await row in rows {
             let (id, email, name, createdAt, inserted) = try row.decode((UUID, String, String, Date, Bool).self)
             return (User(id: id, email: email, name: name, createdAt: createdAt), inserted)

@@ -91,18 +91,24 @@ import Testing
             let good = try await h.token(org.email(.admin))
             func claims(expiresIn seconds: Double) -> [String: Any] {
                 let now = Date().timeIntervalSince1970
-                return ["sub": org.userId(.admin), "org": org.idString, "role": "admin", "jti": UUID().uuidString,
-                        "iat": now - 100, "nbf": now - 100, "exp": now + seconds]
+                return [
+                    "sub": org.userId(.admin), "org": org.idString, "role": "admin", "jti": UUID().uuidString,
+                    "iat": now - 100, "nbf": now - 100, "exp": now + seconds,
+                ]
             }
             let expired = try await Self.sign(claims(expiresIn: -10), alg: "HS256", secret: TestEnv.jwtSecret)
             let none = try Self.unsigned(claims(expiresIn: 600))
             let hs512 = try await Self.sign(claims(expiresIn: 600), alg: "HS512", secret: TestEnv.jwtSecret)
             let otherKey = try await Self.sign(claims(expiresIn: 600), alg: "HS256", secret: String(repeating: "k", count: 40))
             var parts = good.split(separator: ".").map(String.init)
-            parts[1] = Self.base64url(try JSONSerialization.data(withJSONObject: claims(expiresIn: 600).merging(["role": "admin", "sub": UUID().uuidString]) { $1 }))
+            parts[1] = Self.base64url(
+                try JSONSerialization.data(withJSONObject: claims(expiresIn: 600).merging(["role": "admin", "sub": UUID().uuidString]) { $1 })
+            )
             let tampered = parts.joined(separator: ".")
             #expect(try await h.call(.get, "/api/v1/me", token: good).status == .ok)
-            for (name, token) in [("expired", expired), ("none", none), ("hs512", hs512), ("other key", otherKey), ("tampered", tampered), ("garbage", "abc")] {
+            for (name, token) in [
+                ("expired", expired), ("none", none), ("hs512", hs512), ("other key", otherKey), ("tampered", tampered), ("garbage", "abc"),
+            ] {
                 let reply = try await h.call(.get, "/api/v1/me", token: token)
                 #expect(reply.status == .unauthorized, "\(name)")
                 #expect(reply.errorCode == "UNAUTHENTICATED", "\(name)")
@@ -152,7 +158,8 @@ import Testing
         let payload = base64url(try JSONSerialization.data(withJSONObject: claims))
         let input = Data("\(header).\(payload)".utf8)
         let key = SymmetricKey(data: Data(secret.utf8))
-        let mac: Data = alg == "HS512"
+        let mac: Data =
+            alg == "HS512"
             ? Data(HMAC<SHA512>.authenticationCode(for: input, using: key))
             : Data(HMAC<SHA256>.authenticationCode(for: input, using: key))
         return "\(header).\(payload).\(base64url(mac))"

@@ -4,7 +4,12 @@ import Testing
 
 /// One bad item of a bulk submission is rejected with its reason; the others are created.
 @Suite struct BulkInteractionItemTests {
-    static func item(_ voter: String, occurredAt: String = "2026-11-20T15:00:00Z", channel: String = "door", result: String = "not_home")
+    static func item(
+        _ voter: String,
+        occurredAt: String = "2026-11-20T15:00:00Z",
+        channel: String = "door",
+        result: String = "not_home"
+    )
         -> [String: Any]
     {
         ["clientInteractionUuid": UUID().uuidString.lowercased(), "voterId": voter, "channel": channel, "result": result, "occurredAt": occurredAt]
@@ -45,7 +50,9 @@ import Testing
             let org = try await h.makeOrg()
             let admin = try await h.token(org.email(.admin))
             let voters = try await CampaignTests.voters(h, token: admin, [CampaignTests.voter(0), CampaignTests.voter(1)])
-            let batch = [Self.item(voters[0], occurredAt: "2026-11-20T10:00:00-19:37"), Self.item(voters[1], occurredAt: "2026-11-20T10:00:00+23:59")]
+            let batch = [
+                Self.item(voters[0], occurredAt: "2026-11-20T10:00:00-19:37"), Self.item(voters[1], occurredAt: "2026-11-20T10:00:00+23:59"),
+            ]
             let reply = try await h.call(.post, "/api/v1/interactions/bulk", token: admin, json: ["interactions": batch])
             #expect(reply.json["created"] as? Int == 2, "\(reply.text)")
             let west = try await h.call(.get, "/api/v1/interactions?voterId=\(voters[0])", token: admin)

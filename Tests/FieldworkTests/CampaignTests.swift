@@ -19,8 +19,10 @@ import Testing
     }
 
     static func voter(_ n: Int, precinct: String = "P1", street: String = "Main St", house: String = "1") -> [String: Any] {
-        ["externalId": "EXT-\(UUID().uuidString.prefix(8))-\(n)", "firstName": "First\(n)", "lastName": "Last\(n)", "precinct": precinct,
-         "residence": ["houseNumber": house, "streetName": street, "zip5": "70112"], "party": "DEM"]
+        [
+            "externalId": "EXT-\(UUID().uuidString.prefix(8))-\(n)", "firstName": "First\(n)", "lastName": "Last\(n)", "precinct": precinct,
+            "residence": ["houseNumber": house, "streetName": street, "zip5": "70112"], "party": "DEM",
+        ]
     }
 
     /// A list with the given voters, assigned to the org's canvasser; returns (list, assignment).
@@ -29,7 +31,12 @@ import Testing
         let listId = try #require(list.json["id"] as? String)
         let added = try await h.call(.post, "/api/v1/lists/\(listId)/members", token: token, json: ["voterIds": voterIds])
         #expect(added.json["added"] as? Int == voterIds.count, "\(added.text)")
-        let assignment = try await h.call(.post, "/api/v1/assignments", token: token, json: ["listId": listId, "canvasserId": org.userId(.canvasser)])
+        let assignment = try await h.call(
+            .post,
+            "/api/v1/assignments",
+            token: token,
+            json: ["listId": listId, "canvasserId": org.userId(.canvasser)]
+        )
         #expect(assignment.status == .created, "\(assignment.text)")
         return (listId, try #require(assignment.json["id"] as? String))
     }
@@ -59,17 +66,30 @@ import Testing
                 cursor = page.json["nextCursor"] as? String
             } while cursor != nil
             #expect(Set(seen) == Set(ids) && seen.count == 5, "each voter once across pages")
-            let patched = try await h.call(.patch, "/api/v1/voters/\(ids[4])", token: admin, json: ["phone": "504 555 0100", "residence": ["unit": "B"]])
+            let patched = try await h.call(
+                .patch,
+                "/api/v1/voters/\(ids[4])",
+                token: admin,
+                json: ["phone": "504 555 0100", "residence": ["unit": "B"]]
+            )
             #expect(patched.json["phone"] as? String == "504 555 0100" && (patched.json["residence"] as? [String: Any])?["unit"] as? String == "B")
             #expect((patched.json["residence"] as? [String: Any])?["streetName"] as? String == "Main St", "other fields unchanged")
             // An explicit null is the same as leaving the field out (the spec declares these nullable).
-            let nulls = try await h.call(.patch, "/api/v1/voters/\(ids[4])", token: admin, json: ["mailing": NSNull(), "status": NSNull(), "residence": NSNull()])
+            let nulls = try await h.call(
+                .patch,
+                "/api/v1/voters/\(ids[4])",
+                token: admin,
+                json: ["mailing": NSNull(), "status": NSNull(), "residence": NSNull()]
+            )
             #expect(nulls.status == .ok && nulls.json["status"] as? String == "active", "\(nulls.text)")
             #expect((nulls.json["residence"] as? [String: Any])?["unit"] as? String == "B")
             #expect(try await h.call(.patch, "/api/v1/voters/\(ids[4])", token: admin, json: ["status": ""]).status == .badRequest)
             #expect(try await h.call(.patch, "/api/v1/voters/\(ids[4])", token: admin, json: ["status": "deceased"]).status == .badRequest)
-            for bad: [String: Any] in [["externalId": "has space", "firstName": "a", "lastName": "b"], ["externalId": "x", "firstName": "", "lastName": "b"],
-                                       ["externalId": "x", "firstName": "a", "lastName": "b", "birthYear": 1700], ["externalId": "x", "firstName": "a", "lastName": "b", "registrationDate": "2024-02-30"]] {
+            for bad: [String: Any] in [
+                ["externalId": "has space", "firstName": "a", "lastName": "b"], ["externalId": "x", "firstName": "", "lastName": "b"],
+                ["externalId": "x", "firstName": "a", "lastName": "b", "birthYear": 1700],
+                ["externalId": "x", "firstName": "a", "lastName": "b", "registrationDate": "2024-02-30"],
+            ] {
                 #expect(try await h.call(.post, "/api/v1/voters", token: admin, json: bad).status == .badRequest, "\(bad)")
             }
             let canvasser = try await h.token(org.email(.canvasser))
@@ -87,8 +107,10 @@ import Testing
             let full: [String: Any] = [
                 "externalId": "FULL-\(UUID().uuidString.prefix(8))", "firstName": "Marie", "middleName": "Claire", "lastName": "Boudreaux",
                 "suffix": "Jr", "birthYear": 1961, "sex": "F", "race": "W", "party": "DEM", "status": "inactive",
-                "residence": ["houseNumber": "12", "houseFraction": "1/2", "streetDirection": "N", "streetName": "Oak St", "unit": "B",
-                              "city": "Lafayette", "state": "LA", "zip5": "70501", "zip4": "1234"],
+                "residence": [
+                    "houseNumber": "12", "houseFraction": "1/2", "streetDirection": "N", "streetName": "Oak St", "unit": "B",
+                    "city": "Lafayette", "state": "LA", "zip5": "70501", "zip4": "1234",
+                ],
                 "mailing": ["houseNumber": "PO 9", "city": "Lafayette", "state": "LA", "zip5": "70502"],
                 "parish": "Lafayette", "ward": "3", "precinct": "P12", "congressionalDistrict": "3", "senateDistrict": "24",
                 "houseDistrict": "44", "registrationDate": "1990-02-28", "phone": "337-555-0100", "latitude": 30.2241, "longitude": -92.0198,
@@ -119,10 +141,14 @@ import Testing
             let org = try await h.makeOrg()
             let organizer = try await h.token(org.email(.organizer))
             let canvasser = try await h.token(org.email(.canvasser))
-            let ids = try await Self.voters(h, token: organizer, [
-                Self.voter(0, precinct: "P2", street: "Elm", house: "10"), Self.voter(1, precinct: "P1", street: "Oak", house: "102"),
-                Self.voter(2, precinct: "P1", street: "Oak", house: "12"), Self.voter(3, precinct: "P1", street: "Ash", house: "5"),
-            ])
+            let ids = try await Self.voters(
+                h,
+                token: organizer,
+                [
+                    Self.voter(0, precinct: "P2", street: "Elm", house: "10"), Self.voter(1, precinct: "P1", street: "Oak", house: "102"),
+                    Self.voter(2, precinct: "P1", street: "Oak", house: "12"), Self.voter(3, precinct: "P1", street: "Ash", house: "5"),
+                ]
+            )
             let outsider = try await Self.voters(h, token: organizer, [Self.voter(9)])[0]
             let (listId, assignment) = try await Self.assigned(h, org: org, token: organizer, voterIds: ids)
             let mine = try await h.call(.get, "/api/v1/me/assignments", token: canvasser)
@@ -131,7 +157,11 @@ import Testing
             var order: [String] = []
             var cursor: String?
             repeat {
-                let page = try await h.call(.get, "/api/v1/assignments/\(assignment)/voters?limit=3" + (cursor.map { "&cursor=\($0)" } ?? ""), token: canvasser)
+                let page = try await h.call(
+                    .get,
+                    "/api/v1/assignments/\(assignment)/voters?limit=3" + (cursor.map { "&cursor=\($0)" } ?? ""),
+                    token: canvasser
+                )
                 #expect(page.status == .ok, "\(page.text)")
                 order += (page.json["items"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
                 cursor = page.json["nextCursor"] as? String
@@ -145,7 +175,10 @@ import Testing
             #expect(try await h.call(.get, "/api/v1/voters/\(ids[1])", token: canvasser).status == .notFound)
             #expect((try await h.call(.get, "/api/v1/me/assignments", token: canvasser).json["items"] as? [Any])?.isEmpty == true)
             // Lists with no active assignment can go; the canvasser must be a member.
-            #expect(try await h.call(.post, "/api/v1/assignments", token: organizer, json: ["listId": listId, "canvasserId": UUID().uuidString]).status == .unprocessableContent)
+            #expect(
+                try await h.call(.post, "/api/v1/assignments", token: organizer, json: ["listId": listId, "canvasserId": UUID().uuidString]).status
+                    == .unprocessableContent
+            )
             #expect(try await h.call(.delete, "/api/v1/lists/\(listId)", token: organizer).status == .noContent)
         }
     }
@@ -161,7 +194,12 @@ import Testing
             let list = try await h.call(.post, "/api/v1/lists", token: admin, json: ["name": "Doors"])
             let listId = try #require(list.json["id"] as? String)
             let missing = UUID().uuidString.lowercased()
-            let added = try await h.call(.post, "/api/v1/lists/\(listId)/members", token: admin, json: ["voterIds": [ids[0], ids[1], foreign, missing]])
+            let added = try await h.call(
+                .post,
+                "/api/v1/lists/\(listId)/members",
+                token: admin,
+                json: ["voterIds": [ids[0], ids[1], foreign, missing]]
+            )
             #expect(added.json["added"] as? Int == 2 && added.json["alreadyPresent"] as? Int == 0)
             #expect(Set(added.json["notFound"] as? [String] ?? []) == [foreign, missing], "another org's voter is not found")
             let again = try await h.call(.post, "/api/v1/lists/\(listId)/members", token: admin, json: ["voterIds": [ids[1], ids[2]]])
@@ -175,7 +213,10 @@ import Testing
             #expect(try await h.call(.post, "/api/v1/lists/\(listId)/members", token: admin, json: ["voterIds": []]).status == .badRequest)
             let big = try await h.call(.post, "/api/v1/lists/\(listId)/members", token: admin, json: ["voterIds": Array(tooMany.prefix(10_000))])
             #expect(big.status == .ok && (big.json["notFound"] as? [Any])?.count == 10_000)
-            #expect(try await h.call(.post, "/api/v1/lists", token: admin, json: ["name": "C", "criteria": ["parishes": ["Orleans"]]]).status == .unprocessableContent)
+            #expect(
+                try await h.call(.post, "/api/v1/lists", token: admin, json: ["name": "C", "criteria": ["parishes": ["Orleans"]]]).status
+                    == .unprocessableContent
+            )
             #expect(try await h.call(.get, "/api/v1/lists/\(listId)", token: otherAdmin).status == .notFound)
             // The composite foreign keys refuse a cross-org row even in raw SQL.
             await #expect(throws: PSQLError.self) {
@@ -196,8 +237,10 @@ import Testing
             let ids = try await Self.voters(h, token: organizer, (0..<4).map { Self.voter($0) })
             let (_, assignment) = try await Self.assigned(h, org: org, token: organizer, voterIds: ids)
             func item(_ uuid: String, voter: String? = nil) -> [String: Any] {
-                ["clientInteractionUuid": uuid, "voterId": voter ?? ids[Int.random(in: 0..<4)], "assignmentId": assignment, "channel": "door",
-                 "result": "not_home", "occurredAt": "2026-11-21T15:00:00Z"]
+                [
+                    "clientInteractionUuid": uuid, "voterId": voter ?? ids[Int.random(in: 0..<4)], "assignmentId": assignment, "channel": "door",
+                    "result": "not_home", "occurredAt": "2026-11-21T15:00:00Z",
+                ]
             }
             let uuids = (0..<100).map { _ in UUID().uuidString.lowercased() }
             let batch = uuids.map { item($0) }
@@ -208,27 +251,42 @@ import Testing
             #expect(again.json["duplicates"] as? Int == 100 && again.json["created"] as? Int == 0)
             #expect((again.json["results"] as? [[String: Any]] ?? []).compactMap { $0["interactionId"] as? String } == firstIds, "original ids")
             let fresh = (0..<100).map { _ in UUID().uuidString.lowercased() }
-            let overlap = try await h.call(.post, "/api/v1/interactions/bulk", token: canvasser, json: ["interactions": (uuids.suffix(50) + fresh.prefix(50)).map { item($0) }])
+            let overlap = try await h.call(
+                .post,
+                "/api/v1/interactions/bulk",
+                token: canvasser,
+                json: ["interactions": (uuids.suffix(50) + fresh.prefix(50)).map { item($0) }]
+            )
             #expect(overlap.json["duplicates"] as? Int == 50 && overlap.json["created"] as? Int == 50)
             let concurrent = fresh.suffix(50) + (0..<50).map { _ in UUID().uuidString.lowercased() }
             let replies = try await withThrowingTaskGroup(of: Harness.Reply.self) { group in
                 for _ in 0..<20 {
-                    group.addTask { try await h.call(.post, "/api/v1/interactions/bulk", token: canvasser, json: ["interactions": concurrent.map { item($0) }]) }
+                    group.addTask {
+                        try await h.call(.post, "/api/v1/interactions/bulk", token: canvasser, json: ["interactions": concurrent.map { item($0) }])
+                    }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
             #expect(replies.allSatisfy { $0.status == .ok })
             #expect(replies.map { $0.json["created"] as? Int ?? 0 }.reduce(0, +) == 100, "each uuid created by exactly one request")
             let idsByUuid = replies.map { reply in
-                Dictionary(uniqueKeysWithValues: (reply.json["results"] as? [[String: Any]] ?? []).map { ($0["clientInteractionUuid"] as! String, $0["interactionId"] as? String ?? "") })
+                Dictionary(
+                    uniqueKeysWithValues: (reply.json["results"] as? [[String: Any]] ?? []).map {
+                        ($0["clientInteractionUuid"] as! String, $0["interactionId"] as? String ?? "")
+                    }
+                )
             }
             #expect(Set(idsByUuid).count == 1, "every response names the same interaction for each uuid")
-            let rows = try await h.db.query("SELECT count(*)::int8 FROM interactions WHERE org_id = \(org.id)", logger: Logger(label: "t")).decode(Int.self)
+            let rows = try await h.db.query("SELECT count(*)::int8 FROM interactions WHERE org_id = \(org.id)", logger: Logger(label: "t")).decode(
+                Int.self
+            )
             for try await n in rows { #expect(n == 250) }
             let progress = try await h.call(.get, "/api/v1/me/assignments", token: canvasser)
             #expect(((progress.json["items"] as? [[String: Any]])?.first?["progress"] as? [String: Int])?["attempted"] == 4)
             let audit = try await h.db.query(
-                "SELECT count(*)::int8 FROM events WHERE org_id = \(org.id) AND type = 'interactions.recorded'", logger: Logger(label: "t")).decode(Int.self)
+                "SELECT count(*)::int8 FROM events WHERE org_id = \(org.id) AND type = 'interactions.recorded'",
+                logger: Logger(label: "t")
+            ).decode(Int.self)
             for try await n in audit { #expect(n == 23, "one event per batch") }
         }
     }
@@ -243,30 +301,66 @@ import Testing
             let ids = try await Self.voters(h, token: admin, (0..<2).map { Self.voter($0) })
             let foreign = try await Self.voters(h, token: try await h.token(other.email(.admin)), [Self.voter(5)])[0]
             let (_, assignment) = try await Self.assigned(h, org: org, token: admin, voterIds: [ids[0]])
-            let choice = try await h.call(.post, "/api/v1/survey-questions", token: admin, json: ["key": "support", "prompt": "Support?", "type": "single_choice", "choices": ["yes", "no"]])
-            let scale = try await h.call(.post, "/api/v1/survey-questions", token: admin, json: ["key": "enthusiasm", "prompt": "1-10?", "type": "scale", "active": false])
-            #expect(try await h.call(.post, "/api/v1/survey-questions", token: admin, json: ["key": "support", "prompt": "Again", "type": "text"]).status == .conflict)
-            let q1 = try #require(choice.json["id"] as? String), q2 = try #require(scale.json["id"] as? String)
+            let choice = try await h.call(
+                .post,
+                "/api/v1/survey-questions",
+                token: admin,
+                json: ["key": "support", "prompt": "Support?", "type": "single_choice", "choices": ["yes", "no"]]
+            )
+            let scale = try await h.call(
+                .post,
+                "/api/v1/survey-questions",
+                token: admin,
+                json: ["key": "enthusiasm", "prompt": "1-10?", "type": "scale", "active": false]
+            )
+            #expect(
+                try await h.call(.post, "/api/v1/survey-questions", token: admin, json: ["key": "support", "prompt": "Again", "type": "text"]).status
+                    == .conflict
+            )
+            let q1 = try #require(choice.json["id"] as? String)
+            let q2 = try #require(scale.json["id"] as? String)
             func item(_ voter: String, _ answers: [[String: Any]] = []) -> [String: Any] {
-                ["clientInteractionUuid": UUID().uuidString, "voterId": voter, "channel": "door", "result": "canvassed",
-                 "occurredAt": "2026-11-21T15:00:00Z", "surveyResponses": answers, "assignmentId": assignment]
+                [
+                    "clientInteractionUuid": UUID().uuidString, "voterId": voter, "channel": "door", "result": "canvassed",
+                    "occurredAt": "2026-11-21T15:00:00Z", "surveyResponses": answers, "assignmentId": assignment,
+                ]
             }
-            let reply = try await h.call(.post, "/api/v1/interactions/bulk", token: canvasser, json: ["interactions": [
-                item(ids[0], [["questionId": q1, "answer": "yes"]]),
-                item(ids[1]),
-                item(foreign),
-                item(ids[0], [["questionId": q1, "answer": "maybe"]]),
-                item(ids[0], [["questionId": q2, "answer": 5]]),
-                item(ids[0], [["questionId": UUID().uuidString, "answer": "x"]]),
-            ]])
-            let statuses = (reply.json["results"] as? [[String: Any]] ?? []).map { "\($0["status"]!)" + (($0["error"] as? [String: Any])?["code"].map { ":\($0)" } ?? "") }
-            #expect(statuses == ["created", "rejected:VOTER_NOT_VISIBLE", "rejected:VOTER_NOT_VISIBLE", "rejected:INVALID_ANSWER", "rejected:QUESTION_INACTIVE", "rejected:QUESTION_NOT_FOUND"], "\(reply.text)")
+            let reply = try await h.call(
+                .post,
+                "/api/v1/interactions/bulk",
+                token: canvasser,
+                json: [
+                    "interactions": [
+                        item(ids[0], [["questionId": q1, "answer": "yes"]]),
+                        item(ids[1]),
+                        item(foreign),
+                        item(ids[0], [["questionId": q1, "answer": "maybe"]]),
+                        item(ids[0], [["questionId": q2, "answer": 5]]),
+                        item(ids[0], [["questionId": UUID().uuidString, "answer": "x"]]),
+                    ]
+                ]
+            )
+            let statuses = (reply.json["results"] as? [[String: Any]] ?? []).map {
+                "\($0["status"]!)" + (($0["error"] as? [String: Any])?["code"].map { ":\($0)" } ?? "")
+            }
+            #expect(
+                statuses == [
+                    "created", "rejected:VOTER_NOT_VISIBLE", "rejected:VOTER_NOT_VISIBLE", "rejected:INVALID_ANSWER", "rejected:QUESTION_INACTIVE",
+                    "rejected:QUESTION_NOT_FOUND",
+                ],
+                "\(reply.text)"
+            )
             #expect(try await h.call(.post, "/api/v1/interactions/bulk", token: canvasser, json: ["interactions": []]).status == .badRequest)
             let many = (0..<501).map { _ in item(ids[0]) }
             #expect(try await h.call(.post, "/api/v1/interactions/bulk", token: canvasser, json: ["interactions": many]).status == .badRequest)
             // Admins record for any voter of the org; a canvasser lists only their own interactions.
-            let adminItem: [String: Any] = ["clientInteractionUuid": UUID().uuidString, "voterId": ids[1], "channel": "phone", "result": "refused", "occurredAt": "2026-11-21T16:00:00Z"]
-            #expect(try await h.call(.post, "/api/v1/interactions/bulk", token: admin, json: ["interactions": [adminItem]]).json["created"] as? Int == 1)
+            let adminItem: [String: Any] = [
+                "clientInteractionUuid": UUID().uuidString, "voterId": ids[1], "channel": "phone", "result": "refused",
+                "occurredAt": "2026-11-21T16:00:00Z",
+            ]
+            #expect(
+                try await h.call(.post, "/api/v1/interactions/bulk", token: admin, json: ["interactions": [adminItem]]).json["created"] as? Int == 1
+            )
             let own = try await h.call(.get, "/api/v1/interactions", token: canvasser)
             #expect((own.json["items"] as? [Any])?.count == 1)
             #expect((try await h.call(.get, "/api/v1/interactions", token: admin).json["items"] as? [Any])?.count == 2)

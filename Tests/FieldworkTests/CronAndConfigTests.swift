@@ -1,6 +1,7 @@
-@testable import Actors
 import Foundation
 import Testing
+
+@testable import Actors
 
 @Suite struct CronTests {
     static let utc = TimeZone(identifier: "UTC")!
@@ -34,7 +35,10 @@ import Testing
     }
 
     @Test func refusesBadExpressions() {
-        for bad in ["60 * * * *", "* * *", "5-1 * * * *", "*/0 * * * *", "foo * * * *", "* 24 * * *", "* * 0 * *", "* * * 13 *", "1,,2 * * * *", "@sometimes", "1/2/3 * * * *"] {
+        for bad in [
+            "60 * * * *", "* * *", "5-1 * * * *", "*/0 * * * *", "foo * * * *", "* 24 * * *", "* * 0 * *", "* * * 13 *", "1,,2 * * * *", "@sometimes",
+            "1/2/3 * * * *",
+        ] {
             #expect(throws: CronError.self, "\(bad)") { try CronExpression(bad) }
         }
     }
@@ -85,7 +89,9 @@ import Testing
               cron: "0 2 * * *"
               timezone: America/Chicago
               per_org: true
-            """, file: "rollup.yaml")
+            """,
+            file: "rollup.yaml"
+        )
         #expect(config.name == "rollup" && config.maxAttempts == 5 && config.priority == -5)
         #expect(config.backoff == BackoffPolicy(base: .milliseconds(500), cap: .seconds(120), jitter: .equal))
         #expect(config.timeout == .seconds(3600) && config.lease == .seconds(45))
@@ -123,11 +129,15 @@ import Testing
 
     @Test func fingerprintsIgnoreParticulars() {
         let a = ErrorFingerprint.make(
-            pipeline: "import", errorType: "ParseError",
-            message: "row 12 of file 'a.csv' for 3f2504e0-4f89-11d3-9a0c-0305e82c3301: bad date \"2024-13-01\"")
+            pipeline: "import",
+            errorType: "ParseError",
+            message: "row 12 of file 'a.csv' for 3f2504e0-4f89-11d3-9a0c-0305e82c3301: bad date \"2024-13-01\""
+        )
         let b = ErrorFingerprint.make(
-            pipeline: "import", errorType: "ParseError",
-            message: "row 99812 of file 'b.csv' for 6ba7b810-9dad-11d1-80b4-00c04fd430c8: bad date \"1999-99-99\"")
+            pipeline: "import",
+            errorType: "ParseError",
+            message: "row 99812 of file 'b.csv' for 6ba7b810-9dad-11d1-80b4-00c04fd430c8: bad date \"1999-99-99\""
+        )
         #expect(a == b)
         #expect(a != ErrorFingerprint.make(pipeline: "export", errorType: "ParseError", message: "row 12 of file 'a.csv'"))
         #expect(a != ErrorFingerprint.make(pipeline: "import", errorType: "IOError", message: "row 12 of file 'a.csv'"))

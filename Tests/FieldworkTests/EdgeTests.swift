@@ -1,4 +1,3 @@
-@testable import APIEdge
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -6,6 +5,8 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import Testing
+
+@testable import APIEdge
 
 /// The middleware around every route: CORS for the browser frontend, 405 for undeclared methods,
 /// the per-route body policy.
@@ -36,8 +37,11 @@ import Testing
 
             let org = try await h.makeOrg()
             let login = try await h.call(
-                .post, "/api/v1/auth/login", json: ["email": org.email(.admin), "password": TestEnv.password],
-                headers: Self.originHeaders(Self.appOrigin))
+                .post,
+                "/api/v1/auth/login",
+                json: ["email": org.email(.admin), "password": TestEnv.password],
+                headers: Self.originHeaders(Self.appOrigin)
+            )
             #expect(login.status == .ok)
             #expect(login.headers[.accessControlAllowOrigin] == Self.appOrigin)
             let exposed = login.headers[.accessControlExposeHeaders]?.lowercased() ?? ""
@@ -131,10 +135,13 @@ import Testing
 
     @Test func aBodyWithoutLengthIsCutOffAtTheLimit() async throws {
         let chunks = (0..<10).map { _ in ByteBuffer(repeating: 1, count: 1000) }
-        let bounded = BoundedBody(base: AsyncStream { continuation in
-            for chunk in chunks { continuation.yield(chunk) }
-            continuation.finish()
-        }, limit: 4500)
+        let bounded = BoundedBody(
+            base: AsyncStream { continuation in
+                for chunk in chunks { continuation.yield(chunk) }
+                continuation.finish()
+            },
+            limit: 4500
+        )
         var seen = 0
         await #expect(throws: APIError.self) {
             for try await buffer in bounded { seen += buffer.readableBytes }

@@ -14,7 +14,9 @@ import Testing
     /// the request's statement is blocked by that transaction, then commits: the request then finds
     /// the row gone after its own checks saw it.
     static func race(
-        _ h: Harness, deleting statements: [PostgresQuery], _ request: @escaping @Sendable () async throws -> Harness.Reply
+        _ h: Harness,
+        deleting statements: [PostgresQuery],
+        _ request: @escaping @Sendable () async throws -> Harness.Reply
     ) async throws -> Harness.Reply {
         try await h.db.withConnection { connection in
             try await connection.query("BEGIN", logger: logger).consume()
@@ -25,7 +27,9 @@ import Testing
             var blocked = false
             for _ in 0..<500 where !blocked {
                 let rows = try await h.db.query(
-                    "SELECT count(*)::int8 FROM pg_stat_activity WHERE \(pid)::int = ANY(pg_blocking_pids(pid))", logger: logger)
+                    "SELECT count(*)::int8 FROM pg_stat_activity WHERE \(pid)::int = ANY(pg_blocking_pids(pid))",
+                    logger: logger
+                )
                 for try await n in rows.decode(Int.self) { blocked = n > 0 }
                 if !blocked { try await Task.sleep(for: .milliseconds(20)) }
             }

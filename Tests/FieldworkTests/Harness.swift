@@ -111,7 +111,11 @@ struct Harness {
 
     @discardableResult
     func call(
-        _ method: HTTPRequest.Method, _ path: String, token: String? = nil, json: Any? = nil, raw: String? = nil,
+        _ method: HTTPRequest.Method,
+        _ path: String,
+        token: String? = nil,
+        json: Any? = nil,
+        raw: String? = nil,
         headers extra: HTTPFields = [:]
     ) async throws -> Reply {
         var headers = extra
@@ -153,11 +157,19 @@ struct Harness {
         let tag = UUID().uuidString.prefix(8).lowercased()
         let logger = Logger(label: "fixture")
         let org = try await OrganizationRepository(logger: logger).create(
-            name: "Test \(tag)", slug: "t-\(tag)", timezone: "America/Chicago", on: db)!
+            name: "Test \(tag)",
+            slug: "t-\(tag)",
+            timezone: "America/Chicago",
+            on: db
+        )!
         var ids: [Role: UUID] = [:]
         for role in Role.allCases {
             let (user, _) = try await UserRepository(logger: logger).findOrCreate(
-                email: "\(role.rawValue)@\(tag).test", name: "\(role.rawValue) \(tag)", passwordHash: TestEnv.passwordHash, on: db)
+                email: "\(role.rawValue)@\(tag).test",
+                name: "\(role.rawValue) \(tag)",
+                passwordHash: TestEnv.passwordHash,
+                on: db
+            )
             _ = try await MembershipRepository(logger: logger).add(user.id, role: role, in: OrgScope(orgId: org.id), on: db)
             ids[role] = user.id
         }

@@ -1,5 +1,5 @@
-import Actors
 import APIEdge
+import Actors
 import CHiredis
 import Foundation
 import Logging
@@ -33,7 +33,8 @@ import Testing
     @Test func migrationsAreIdempotentAndSafeWhenConcurrent() async throws {
         try await Self.withScratchDatabase { url in
             let logger = Logger(label: "test")
-            let clients = try (0..<2).map { _ in PostgresClient(configuration: try DatabaseSettings.configuration(url: url), backgroundLogger: logger) }
+            let clients = try (0..<2).map { _ in PostgresClient(configuration: try DatabaseSettings.configuration(url: url), backgroundLogger: logger)
+            }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for client in clients { group.addTask { await client.run() } }
                 defer { group.cancelAll() }
@@ -58,7 +59,9 @@ import Testing
             defer { group.cancelAll() }
             try await Migrator(client: client, logger: logger).migrate()
             try await AuditLog(logger: logger).append(
-                AuditRecord(orgId: nil, actorId: "test", actorKind: .system, action: "test.append", entityType: "test", requestId: nil), on: client)
+                AuditRecord(orgId: nil, actorId: "test", actorKind: .system, action: "test.append", entityType: "test", requestId: nil),
+                on: client
+            )
             await #expect(throws: PSQLError.self) {
                 try await client.query("UPDATE audit_logs SET action = 'x' WHERE action = 'test.append'", logger: logger).consume()
             }
@@ -139,7 +142,10 @@ import Testing
         let status = try await child.wait(timeout: .seconds(10))
         #expect(status == 0, "exit status after SIGTERM: \(String(describing: status))")
         #expect(child.output.contains("\"msg\":\"\(name) stopped\""))
-        if status == nil { child.signal(SIGKILL); _ = try await child.wait() }
+        if status == nil {
+            child.signal(SIGKILL)
+            _ = try await child.wait()
+        }
     }
 }
 

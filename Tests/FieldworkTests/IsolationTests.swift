@@ -1,8 +1,9 @@
-@testable import Actors
 import Foundation
-import Logging
 import HTTPTypes
+import Logging
 import Testing
+
+@testable import Actors
 
 /// Walks every operation of `openapi/openapi.yaml` that takes an id in its path, calling it with
 /// org A's admin token and org B's ids; expects 403/404 and never B's data. Routes added to the
@@ -13,11 +14,17 @@ import Testing
             .appendingPathComponent("openapi/openapi.yaml")
     }
 
-    struct Operation { let method: String; let path: String; let body: [String: Any]? }
+    struct Operation {
+        let method: String
+        let path: String
+        let body: [String: Any]?
+    }
 
     static func operations(ids: [String: String], fallbackId: String, onlyWithIds: Bool = true) async throws -> [Operation] {
         // YAML to JSON through PyYAML (on every machine of this kind): no YAML parser in the package graph.
-        let json = try await Child.run(["python3", "-c", "import json,sys,yaml; json.dump(yaml.safe_load(open(sys.argv[1])), sys.stdout)", specURL().path])
+        let json = try await Child.run([
+            "python3", "-c", "import json,sys,yaml; json.dump(yaml.safe_load(open(sys.argv[1])), sys.stdout)", specURL().path,
+        ])
         let data = Data(json.utf8)
         let spec = try JSONSerialization.jsonObject(with: data) as! [String: Any]
         let schemas = ((spec["components"] as? [String: Any])?["schemas"] as? [String: Any]) ?? [:]
@@ -57,7 +64,9 @@ import Testing
                 }
                 let content = (((op as? [String: Any])?["requestBody"] as? [String: Any])?["content"] as? [String: Any])
                 let schema = (content?["application/json"] as? [String: Any])?["schema"] as? [String: Any]
-                out.append(Operation(method: method.uppercased(), path: concrete, body: schema.map { sample($0, key: "body") as? [String: Any] ?? [:] }))
+                out.append(
+                    Operation(method: method.uppercased(), path: concrete, body: schema.map { sample($0, key: "body") as? [String: Any] ?? [:] })
+                )
             }
         }
         return out
@@ -70,15 +79,33 @@ import Testing
             let token = try await h.token(a.email(.admin))
             let bJob = try await JobLedger(logger: Logger(label: "test")).enqueue(
                 [JobSpec(pipeline: "noop", orgId: b.id, argsJSON: #"{"secret": "\#(b.tag)"}"#)],
-                catalog: try PipelineCatalog.load(directory: "pipelines"), on: h.db)[0].id.uuidString.lowercased()
+                catalog: try PipelineCatalog.load(directory: "pipelines"),
+                on: h.db
+            )[0].id.uuidString.lowercased()
             // One row of each of B's resources, so every id-taking route is walked with a real id of B's.
             let bAdmin = try await h.token(b.email(.admin))
-            let voter = try await h.call(.post, "/api/v1/voters", token: bAdmin, json: ["externalId": "B-\(b.tag)", "firstName": "Secret", "lastName": b.tag])
+            let voter = try await h.call(
+                .post,
+                "/api/v1/voters",
+                token: bAdmin,
+                json: ["externalId": "B-\(b.tag)", "firstName": "Secret", "lastName": b.tag]
+            )
             let list = try await h.call(.post, "/api/v1/lists", token: bAdmin, json: ["name": "List \(b.tag)"])
-            let bVoter = voter.json["id"] as? String ?? b.idString, bList = list.json["id"] as? String ?? b.idString
+            let bVoter = voter.json["id"] as? String ?? b.idString
+            let bList = list.json["id"] as? String ?? b.idString
             _ = try await h.call(.post, "/api/v1/lists/\(bList)/members", token: bAdmin, json: ["voterIds": [bVoter]])
-            let assignment = try await h.call(.post, "/api/v1/assignments", token: bAdmin, json: ["listId": bList, "canvasserId": b.userId(.canvasser)])
-            let question = try await h.call(.post, "/api/v1/survey-questions", token: bAdmin, json: ["key": "q_\(b.tag)", "prompt": "Prompt \(b.tag)", "type": "text"])
+            let assignment = try await h.call(
+                .post,
+                "/api/v1/assignments",
+                token: bAdmin,
+                json: ["listId": bList, "canvasserId": b.userId(.canvasser)]
+            )
+            let question = try await h.call(
+                .post,
+                "/api/v1/survey-questions",
+                token: bAdmin,
+                json: ["key": "q_\(b.tag)", "prompt": "Prompt \(b.tag)", "type": "text"]
+            )
             let ids = [
                 "userId": b.userId(.organizer), "id": b.idString, "orgId": b.idString, "jobId": bJob, "voterId": bVoter, "listId": bList,
                 "assignmentId": assignment.json["id"] as? String ?? b.idString, "questionId": question.json["id"] as? String ?? b.idString,

@@ -26,7 +26,10 @@ import Testing
             let blocked = try await h.login(org.email(.admin))
             #expect(blocked.status == .tooManyRequests, "the per-IP limit still holds for campaign sign-in")
             let staff = try await h.call(
-                .post, "/api/v1/internal/auth/login", json: ["email": TestEnv.staffEmail, "password": TestEnv.staffPassword])
+                .post,
+                "/api/v1/internal/auth/login",
+                json: ["email": TestEnv.staffEmail, "password": TestEnv.staffPassword]
+            )
             #expect(staff.status == .ok)
         }
     }
@@ -34,7 +37,10 @@ import Testing
     /// Three failures lock the account for the window (2 s); the next lock lasts twice as long;
     /// a successful sign-in forgets the history.
     @Test func accountLocksDoubleAndSuccessResetsThem() async throws {
-        try await Harness.run({ $0.loginMaxFailures = 3; $0.loginRateWindow = .seconds(2) }) { h in
+        try await Harness.run({
+            $0.loginMaxFailures = 3
+            $0.loginRateWindow = .seconds(2)
+        }) { h in
             let org = try await h.makeOrg()
             let email = org.email(.organizer)
             func lockFor() async throws -> Int {

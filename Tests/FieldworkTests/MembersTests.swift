@@ -10,14 +10,24 @@ import Testing
             let email = "new-\(org.tag)@members.test"
             let noPassword = try await h.call(.post, "/api/v1/members", token: admin, json: ["email": email, "name": "New", "role": "canvasser"])
             #expect(noPassword.status == .unprocessableContent)
-            let created = try await h.call(.post, "/api/v1/members", token: admin, json: ["email": email, "name": "New", "role": "canvasser", "password": "a-long-password"])
+            let created = try await h.call(
+                .post,
+                "/api/v1/members",
+                token: admin,
+                json: ["email": email, "name": "New", "role": "canvasser", "password": "a-long-password"]
+            )
             #expect(created.status == .created)
             #expect((created.json["user"] as? [String: Any])?["email"] as? String == email)
             #expect(try await h.login(email, password: "a-long-password").status == .ok)
             let duplicate = try await h.call(.post, "/api/v1/members", token: admin, json: ["email": email, "name": "New", "role": "organizer"])
             #expect(duplicate.status == .conflict)
             // An existing user from another org is added without touching their password.
-            let existing = try await h.call(.post, "/api/v1/members", token: admin, json: ["email": other.email(.canvasser), "name": "x", "role": "organizer", "password": "attacker-chosen"])
+            let existing = try await h.call(
+                .post,
+                "/api/v1/members",
+                token: admin,
+                json: ["email": other.email(.canvasser), "name": "x", "role": "organizer", "password": "attacker-chosen"]
+            )
             #expect(existing.status == .created)
             #expect(try await h.login(other.email(.canvasser), password: "attacker-chosen").status == .unauthorized)
             #expect(try await h.login(other.email(.canvasser), orgId: org.id).json["role"] as? String == "organizer")
@@ -72,7 +82,10 @@ import Testing
                 let token = try await h.token("\(role)@\(org.tag).test")
                 let adminOnly: [(String, String, Any?)] = [
                     ("GET", "/api/v1/members", nil), ("GET", "/api/v1/audit-logs", nil),
-                    ("POST", "/api/v1/members", ["email": "m-\(role)-\(org.tag)@x.test", "name": "M", "role": "canvasser", "password": "long-enough-1"]),
+                    (
+                        "POST", "/api/v1/members",
+                        ["email": "m-\(role)-\(org.tag)@x.test", "name": "M", "role": "canvasser", "password": "long-enough-1"]
+                    ),
                     ("PATCH", "/api/v1/members/\(org.userId(.canvasser))", ["role": "canvasser"]),
                 ]
                 for (method, path, body) in adminOnly {
@@ -98,8 +111,10 @@ import Testing
             #expect(try await h.call(.get, "/api/v1/members", token: staff).status == .forbidden)
             #expect(try await h.call(.get, "/api/v1/internal/organizations").status == .unauthorized)
             let slug = "s-\(UUID().uuidString.prefix(8).lowercased())"
-            let body: [String: Any] = ["name": "Staff Made", "slug": slug, "timezone": "America/New_York",
-                                       "admin": ["email": "boss@\(slug).test", "name": "Boss", "password": "boss-password-1"]]
+            let body: [String: Any] = [
+                "name": "Staff Made", "slug": slug, "timezone": "America/New_York",
+                "admin": ["email": "boss@\(slug).test", "name": "Boss", "password": "boss-password-1"],
+            ]
             let created = try await h.call(.post, "/api/v1/internal/organizations", token: staff, json: body)
             #expect(created.status == .created)
             #expect(try await h.call(.post, "/api/v1/internal/organizations", token: staff, json: body).status == .conflict)

@@ -1,4 +1,3 @@
-@testable import Actors
 import APIEdge
 import Foundation
 import HTTPTypes
@@ -6,6 +5,8 @@ import Logging
 import PostgresNIO
 @_spi(TenantAuth) import Store
 import Testing
+
+@testable import Actors
 
 @Suite struct OperatorTests {
     /// Every `/internal/*` operation but staff sign-in: no token → 401, a campaign admin → 403.
@@ -56,7 +57,9 @@ import Testing
                 #expect(try await o.h.call(.post, "/api/v1/internal/jobs/\(unknown)/retry", token: staff).status == .notFound)
                 #expect(try await o.h.call(.get, "/api/v1/internal/jobs/not-a-uuid", token: staff).status == .notFound)
                 let actions = try await o.scalar(
-                    "SELECT string_agg(action, ',' ORDER BY at) FROM audit_logs WHERE entity_id = \(id) AND actor_kind = 'staff'", as: String.self)
+                    "SELECT string_agg(action, ',' ORDER BY at) FROM audit_logs WHERE entity_id = \(id) AND actor_kind = 'staff'",
+                    as: String.self
+                )
                 #expect(actions == "job.cancelled,job.retried,job.cancelled")
             }
         }
@@ -83,10 +86,19 @@ import Testing
             #expect(real.status == .ok && real.json["matched"] as? Int == 30 && real.json["retried"] as? Int == 30, "\(real.text)")
             #expect(try await o.states(org: a.id)["scheduled"] == 30)
             #expect(try await o.states(org: b.id)["dead"] == 5)
-            let spread = try #require(try await o.scalar(
-                "SELECT extract(epoch FROM max(run_at) - min(run_at))::float8 FROM jobs WHERE org_id = \(a.id)", as: Double.self))
+            let spread = try #require(
+                try await o.scalar(
+                    "SELECT extract(epoch FROM max(run_at) - min(run_at))::float8 FROM jobs WHERE org_id = \(a.id)",
+                    as: Double.self
+                )
+            )
             #expect(abs(spread - 29.0 / 500) < 0.01, "run_at spread \(spread) s")
-            #expect(try await o.scalar("SELECT count(*)::int8 FROM audit_logs WHERE action = 'jobs.bulk_retried' AND request_id = \(real.requestId!)", as: Int.self) == 1)
+            #expect(
+                try await o.scalar(
+                    "SELECT count(*)::int8 FROM audit_logs WHERE action = 'jobs.bulk_retried' AND request_id = \(real.requestId!)",
+                    as: Int.self
+                ) == 1
+            )
             let bad = try await o.h.call(.post, path, token: staff, json: ["filter": ["orgId": "nope"], "dryRun": true])
             #expect(bad.status == .badRequest)
         }
@@ -99,23 +111,39 @@ import Testing
             try await o.withWorker { _ in
                 try await o.enqueue("fail", count: 20, orgIds: [org.id], args: ["retryable": false], token: staff)
                 try await waitUntil("20 dead", timeout: .seconds(20)) { try await o.states()["dead"] == 20 }
-                let rows = try await o.jobs.ledger.bulkRetry(BulkRetryFilter(orgId: org.id), dryRun: false, rate: 10, catalog: o.jobs.catalog, on: o.h.db)
+                let rows = try await o.jobs.ledger.bulkRetry(
+                    BulkRetryFilter(orgId: org.id),
+                    dryRun: false,
+                    rate: 10,
+                    catalog: o.jobs.catalog,
+                    on: o.h.db
+                )
                 #expect(rows.retried == 20)
                 try await waitUntil("all dead again", timeout: .seconds(20)) { try await o.states()["dead"] == 20 }
             }
             // Released at 10 per second: the release times span 1.9 s, and no second attempt started
             // before its job's release time (a late promoter can only slow the replay down).
-            let spread = try #require(try await o.scalar(
-                "SELECT extract(epoch FROM max(run_at) - min(run_at))::float8 FROM jobs WHERE org_id = \(org.id)", as: Double.self))
+            let spread = try #require(
+                try await o.scalar(
+                    "SELECT extract(epoch FROM max(run_at) - min(run_at))::float8 FROM jobs WHERE org_id = \(org.id)",
+                    as: Double.self
+                )
+            )
             #expect(abs(spread - 1.9) < 0.01, "release times span \(spread) s")
             let early = try await o.scalar(
                 """
                 SELECT count(*)::int8 FROM jobs j JOIN job_attempts a ON a.job_id = j.id AND a.attempt = 2
                 WHERE j.org_id = \(org.id) AND a.started_at < j.run_at
-                """, as: Int.self)
+                """,
+                as: Int.self
+            )
             #expect(early == 0, "\(early ?? -1) jobs ran before their release time")
-            let started = try #require(try await o.scalar(
-                "SELECT extract(epoch FROM max(started_at) - min(started_at))::float8 FROM job_attempts WHERE attempt = 2", as: Double.self))
+            let started = try #require(
+                try await o.scalar(
+                    "SELECT extract(epoch FROM max(started_at) - min(started_at))::float8 FROM job_attempts WHERE attempt = 2",
+                    as: Double.self
+                )
+            )
             #expect(started > 1.0, "second attempts spread over \(started) s")
         }
     }
@@ -203,7 +231,10 @@ import Testing
             let org = try await o.h.makeOrg()
             let staff = try await o.h.staffToken()
             let worker = try await o.startWorkerProcess()
-            defer { worker.signal(SIGKILL); _ = waitpid(worker.pid, nil, 0) }
+            defer {
+                worker.signal(SIGKILL)
+                _ = waitpid(worker.pid, nil, 0)
+            }
             try await o.enqueue("noop", count: 3, orgIds: [org.id], token: staff)
             try await o.enqueue("fail", count: 1, orgIds: [org.id], args: ["retryable": false], token: staff)
             try await waitUntil("done", timeout: .seconds(20)) { try await o.states(org: org.id) == ["succeeded": 3, "dead": 1] }

@@ -1,5 +1,4 @@
 import APIEdge
-@testable import Actors
 import Foundation
 import Logging
 import Pipelines
@@ -7,6 +6,8 @@ import PostgresNIO
 import Store
 import Telemetry
 import Testing
+
+@testable import Actors
 
 /// A test's own orchestrator world: a scratch database (the ledger's sweeper and reconciler are
 /// global, so tests never share one), its own Redis key prefix, its own pipeline files, and the
@@ -20,39 +21,40 @@ struct Orchestra {
 
     static let defaultPipelines: [String: String] = [
         "noop": """
-            name: noop
-            max_attempts: 3
-            lease: 2s
-            per_org_concurrency: 16
-            global_concurrency: 64
-            """,
+        name: noop
+        max_attempts: 3
+        lease: 2s
+        per_org_concurrency: 16
+        global_concurrency: 64
+        """,
         "sleep": """
-            name: sleep
-            max_attempts: 3
-            backoff:
-              base: 100ms
-              cap: 1s
-              jitter: full
-            timeout: 2m
-            lease: 1s
-            per_org_concurrency: 10
-            global_concurrency: 20
-            """,
+        name: sleep
+        max_attempts: 3
+        backoff:
+          base: 100ms
+          cap: 1s
+          jitter: full
+        timeout: 2m
+        lease: 1s
+        per_org_concurrency: 10
+        global_concurrency: 20
+        """,
         "fail": """
-            name: fail
-            max_attempts: 3
-            backoff:
-              base: 200ms
-              cap: 10s
-              jitter: none
-            lease: 2s
-            per_org_concurrency: 4
-            global_concurrency: 16
-            """,
+        name: fail
+        max_attempts: 3
+        backoff:
+          base: 200ms
+          cap: 10s
+          jitter: none
+        lease: 2s
+        per_org_concurrency: 4
+        global_concurrency: 16
+        """,
     ]
 
     static func run(
-        pipelines: [String: String] = defaultPipelines, redisURL: String? = nil,
+        pipelines: [String: String] = defaultPipelines,
+        redisURL: String? = nil,
         _ body: @escaping @Sendable (Orchestra) async throws -> Void
     ) async throws {
         try await InfrastructureTests.withScratchDatabase { url in
@@ -77,8 +79,11 @@ struct Orchestra {
             try await Harness.run(adjust) { h in
                 let logger = Telemetry.logger(label: "orchestra", level: .info, sink: h.logs)
                 let jobs = JobSystem(
-                    db: h.db, queue: JobQueue(redis: try RedisClient(url: config.redisURL), prefix: prefix), catalog: try config.loadCatalog(),
-                    logger: logger)
+                    db: h.db,
+                    queue: JobQueue(redis: try RedisClient(url: config.redisURL), prefix: prefix),
+                    catalog: try config.loadCatalog(),
+                    logger: logger
+                )
                 try await body(Orchestra(h: h, config: config, jobs: jobs, pipelinesDirectory: directory.path, logger: logger))
             }
         }
@@ -92,7 +97,9 @@ struct Orchestra {
     /// Runs an in-process worker (a `Supervisor` over `pipelines`, the build's by default) while
     /// `body` runs, then drains it.
     func withWorker(
-        _ adjust: (inout WorkerSettings) -> Void = { _ in }, pipelines: PipelineRegistry? = nil, _ body: (Supervisor) async throws -> Void
+        _ adjust: (inout WorkerSettings) -> Void = { _ in },
+        pipelines: PipelineRegistry? = nil,
+        _ body: (Supervisor) async throws -> Void
     ) async throws {
         var settings = config.workerSettings
         adjust(&settings)
@@ -143,7 +150,11 @@ struct Orchestra {
     /// POST /internal/diagnostics/jobs as staff; returns the reply.
     @discardableResult
     func enqueue(
-        _ pipeline: String, count: Int, orgIds: [UUID]? = nil, args: [String: Any]? = nil, token: String? = nil
+        _ pipeline: String,
+        count: Int,
+        orgIds: [UUID]? = nil,
+        args: [String: Any]? = nil,
+        token: String? = nil
     ) async throws -> Harness.Reply {
         var body: [String: Any] = ["pipeline": pipeline, "count": count]
         if let orgIds { body["orgIds"] = orgIds.map { $0.uuidString.lowercased() } }
@@ -159,7 +170,9 @@ struct Orchestra {
     func states(org: UUID? = nil) async throws -> [String: Int] {
         var result: [String: Int] = [:]
         let rows = try await h.db.query(
-            "SELECT state, count(*)::int8 FROM jobs WHERE (\(org)::uuid IS NULL OR org_id = \(org)) GROUP BY state", logger: logger)
+            "SELECT state, count(*)::int8 FROM jobs WHERE (\(org)::uuid IS NULL OR org_id = \(org)) GROUP BY state",
+            logger: logger
+        )
         for try await (state, count) in rows.decode((String, Int).self) { result[state] = count }
         return result
     }
@@ -176,7 +189,12 @@ struct Orchestra {
 }
 
 /// Polls `condition` until it holds; throws naming `what` at the timeout.
-func waitUntil(_ what: String, timeout: Duration = .seconds(30), every: Duration = .milliseconds(50), _ condition: () async throws -> Bool) async throws {
+func waitUntil(
+    _ what: String,
+    timeout: Duration = .seconds(30),
+    every: Duration = .milliseconds(50),
+    _ condition: () async throws -> Bool
+) async throws {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if try await condition() { return }

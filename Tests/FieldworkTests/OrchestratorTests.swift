@@ -1,10 +1,11 @@
-@testable import Actors
 import APIEdge
 import Foundation
 import Logging
 import PostgresNIO
 @_spi(TenantAuth) import Store
 import Testing
+
+@testable import Actors
 
 @Suite struct LedgerTests {
     @Test func enqueueCommitsAndRollsBackWithItsTransaction() async throws {
@@ -48,7 +49,8 @@ import Testing
             #expect(try await o.scalar("SELECT count(*)::int8 FROM jobs WHERE unique_key = 'nightly:2026-11-22'", as: Int.self) == 1)
             // Within one batch too.
             let batch = try await o.jobs.enqueueAndPublish(
-                (0..<3).map { _ in JobSpec(pipeline: "noop", orgId: org.id, uniqueKey: "batch-key") })
+                (0..<3).map { _ in JobSpec(pipeline: "noop", orgId: org.id, uniqueKey: "batch-key") }
+            )
             #expect(Set(batch.map(\.id)).count == 1)
         }
     }
@@ -57,11 +59,15 @@ import Testing
     /// write fenced effects; the later attempt can.
     @Test func staleWorkerCannotOverwriteALaterAttempt() async throws {
         try await Orchestra.run { o in
-            let ledger = o.jobs.ledger, db = o.h.db
+            let ledger = o.jobs.ledger
+            let db = o.h.db
             let job = try await o.jobs.enqueueAndPublish([JobSpec(pipeline: "noop", orgId: nil)])[0]
             let first = try await ledger.claim([(job.id, UUID())], worker: "stale-worker", lease: .seconds(30), on: db)
             #expect(first.count == 1 && first[0].attempt == 1)
-            #expect(try await ledger.claim([(job.id, UUID())], worker: "other", lease: .seconds(30), on: db).isEmpty, "a running job cannot be claimed")
+            #expect(
+                try await ledger.claim([(job.id, UUID())], worker: "other", lease: .seconds(30), on: db).isEmpty,
+                "a running job cannot be claimed"
+            )
             try await db.query("UPDATE jobs SET lease_expires_at = now() - interval '1 second' WHERE id = \(job.id)", logger: o.logger).consume()
             let rescued = try await ledger.sweepExpiredLeases(on: db)
             #expect(rescued.map(\.id) == [job.id] && rescued[0].state == .queued)
@@ -72,7 +78,9 @@ import Testing
             #expect(try await ledger.finish(first[0], .failed(error: "x", fingerprint: "f", retryAfter: nil), on: db) == nil)
             #expect(try await ledger.heartbeat([(first[0].id, first[0].leaseToken, .seconds(30))], on: db).isEmpty)
             #expect(try await ledger.progress(jobId: job.id, token: first[0].leaseToken, json: "{}", on: db) == false)
-            let staleFence = try await db.withTransaction(logger: o.logger) { c in try await ledger.lockLease(jobId: job.id, token: first[0].leaseToken, on: c) }
+            let staleFence = try await db.withTransaction(logger: o.logger) { c in
+                try await ledger.lockLease(jobId: job.id, token: first[0].leaseToken, on: c)
+            }
             #expect(staleFence == false)
 
             #expect(try await ledger.heartbeat([(second[0].id, second[0].leaseToken, .seconds(30))], on: db)[job.id] == false)
@@ -90,7 +98,8 @@ extension LedgerTests {
     /// A cancel asked for while an attempt is failing (or being handed back) wins: the job does not run again.
     @Test func pendingCancelWinsOverRetryAndHandBack() async throws {
         try await Orchestra.run { o in
-            let ledger = o.jobs.ledger, db = o.h.db
+            let ledger = o.jobs.ledger
+            let db = o.h.db
             for ending in [JobLedger.Ending.failed(error: "boom", fingerprint: "f", retryAfter: .seconds(1)), .returned] {
                 let job = try await o.jobs.enqueueAndPublish([JobSpec(pipeline: "noop", orgId: nil)])[0]
                 let claimed = try await ledger.claim([(job.id, UUID())], worker: "w", lease: .seconds(30), on: db)[0]
@@ -109,10 +118,18 @@ extension LedgerTests {
             for _ in 0..<2 {
                 let job = try await o.jobs.enqueueAndPublish([JobSpec(pipeline: "noop", orgId: org.id, priority: 10_000_000, uniqueKey: "k")])[0]
                 try await o.h.db.query(
-                    "UPDATE jobs SET state = 'dead', finished_at = now(), lease_token = NULL WHERE id = \(job.id)", logger: o.logger).consume()
+                    "UPDATE jobs SET state = 'dead', finished_at = now(), lease_token = NULL WHERE id = \(job.id)",
+                    logger: o.logger
+                ).consume()
             }
             #expect(try await o.scalar("SELECT max(priority)::int8 FROM jobs", as: Int.self) == 100)
-            let result = try await o.jobs.ledger.bulkRetry(BulkRetryFilter(orgId: org.id), dryRun: false, rate: 500, catalog: o.jobs.catalog, on: o.h.db)
+            let result = try await o.jobs.ledger.bulkRetry(
+                BulkRetryFilter(orgId: org.id),
+                dryRun: false,
+                rate: 500,
+                catalog: o.jobs.catalog,
+                on: o.h.db
+            )
             #expect(result.matched == 2 && result.retried == 1)
             #expect(try await o.states(org: org.id) == ["scheduled": 1, "dead": 1])
         }
@@ -130,7 +147,9 @@ extension LedgerTests {
                 let reply = try await o.enqueue("fail", count: 2, orgIds: [org.id])
                 try await waitUntil("both fail jobs dead", timeout: .seconds(20)) { try await o.states(org: org.id)["dead"] == 2 }
                 var ids: [UUID] = []
-                for try await id in try await o.h.db.query("SELECT id FROM jobs WHERE org_id = \(org.id) ORDER BY id", logger: o.logger).decode(UUID.self) {
+                for try await id in try await o.h.db.query("SELECT id FROM jobs WHERE org_id = \(org.id) ORDER BY id", logger: o.logger).decode(
+                    UUID.self
+                ) {
                     ids.append(id)
                 }
                 let job = try await o.job(ids[0])
@@ -145,10 +164,12 @@ extension LedgerTests {
 
                 let logs = o.h.logs.lines.filter { $0.contains("\"job_id\":\"\(ids[0].uuidString.lowercased())\"") }
                 #expect(logs.contains { $0.contains("job failed; dead-lettered") })
-                #expect(logs.allSatisfy {
-                    $0.contains("\"pipeline\":\"fail\"") && $0.contains("\"attempt\":") && $0.contains("\"org_id\":\"\(org.idString)\"")
-                        && $0.contains("\"request_id\":\"\(reply.requestId!)\"")
-                })
+                #expect(
+                    logs.allSatisfy {
+                        $0.contains("\"pipeline\":\"fail\"") && $0.contains("\"attempt\":") && $0.contains("\"org_id\":\"\(org.idString)\"")
+                            && $0.contains("\"request_id\":\"\(reply.requestId!)\"")
+                    }
+                )
 
                 // Retry from dead: same id, three more attempts, history kept.
                 let retried = try await o.jobs.ledger.retry(jobId: ids[0], catalog: o.jobs.catalog, on: o.h.db)
@@ -213,7 +234,10 @@ extension LedgerTests {
     @Test func flushallLosesNoJob() async throws {
         let port = 56_900 + Int.random(in: 0..<90)
         let redis = try InfrastructureTests.startRedis(port: port)
-        defer { redis.signal(SIGKILL); _ = waitpid(redis.pid, nil, 0) }
+        defer {
+            redis.signal(SIGKILL)
+            _ = waitpid(redis.pid, nil, 0)
+        }
         try await Orchestra.run(redisURL: "redis://127.0.0.1:\(port)/0") { o in
             let org = try await o.h.makeOrg()
             try await o.withWorker { _ in
@@ -235,7 +259,10 @@ extension LedgerTests {
     @Test func workerRecoversFromARedisOutage() async throws {
         let port = 56_990 + Int.random(in: 0..<9)
         let redis = Locked(try InfrastructureTests.startRedis(port: port))
-        defer { redis.value.signal(SIGKILL); _ = waitpid(redis.value.pid, nil, 0) }
+        defer {
+            redis.value.signal(SIGKILL)
+            _ = waitpid(redis.value.pid, nil, 0)
+        }
         try await Orchestra.run(redisURL: "redis://127.0.0.1:\(port)/0") { o in
             let org = try await o.h.makeOrg()
             try await o.withWorker { _ in
@@ -261,11 +288,17 @@ extension LedgerTests {
         try await Orchestra.run { o in
             let org = try await o.h.makeOrg()
             let first = try await o.startWorkerProcess()
-            defer { first.signal(SIGKILL); _ = waitpid(first.pid, nil, 0) }
+            defer {
+                first.signal(SIGKILL)
+                _ = waitpid(first.pid, nil, 0)
+            }
             try await o.enqueue("sleep", count: 1, orgIds: [org.id], args: ["ms": 3_000, "record": true])
             try await waitUntil("job running in the first worker") { try await o.states(org: org.id)["running"] == 1 }
             let second = try await o.startWorkerProcess()
-            defer { second.signal(SIGTERM); _ = waitpid(second.pid, nil, 0) }
+            defer {
+                second.signal(SIGTERM)
+                _ = waitpid(second.pid, nil, 0)
+            }
             let id = try #require(try await o.scalar("SELECT id FROM jobs WHERE org_id = \(org.id)", as: UUID.self))
             #expect(try await o.scalar("SELECT lease_owner FROM jobs WHERE id = \(id)", as: String.self)?.contains(":\(first.pid):") == true)
             first.signal(SIGKILL)
@@ -296,7 +329,12 @@ extension LedgerTests {
                 try await o.startWorkerProcess(environment: ["WORKER_CONCURRENCY": "2"]),
                 try await o.startWorkerProcess(environment: ["WORKER_CONCURRENCY": "2"]),
             ]
-            defer { for w in workers { w.signal(SIGKILL); _ = waitpid(w.pid, nil, 0) } }
+            defer {
+                for w in workers {
+                    w.signal(SIGKILL)
+                    _ = waitpid(w.pid, nil, 0)
+                }
+            }
             try await o.enqueue("sleep", count: 8, orgIds: orgs.map(\.id), args: ["ms": 150, "record": true])
             try await waitUntil("24 jobs done", timeout: .seconds(60)) { try await o.states()["succeeded"] == 24 }
             var intervals: [(org: UUID, start: Date, end: Date, worker: String)] = []
@@ -311,7 +349,8 @@ extension LedgerTests {
                 }
                 // Ends sort before starts at the same instant.
                 events.sort { (x: (Double, Int), y: (Double, Int)) -> Bool in x.0 == y.0 ? x.1 < y.1 : x.0 < y.0 }
-                var current = 0, peak = 0
+                var current = 0
+                var peak = 0
                 for event in events {
                     current += event.1
                     peak = max(peak, current)
@@ -335,7 +374,10 @@ extension LedgerTests {
         try await Orchestra.run { o in
             let org = try await o.h.makeOrg()
             let worker = try await o.startWorkerProcess(environment: ["SHUTDOWN_GRACE": "4"])
-            defer { worker.signal(SIGKILL); _ = waitpid(worker.pid, nil, 0) }
+            defer {
+                worker.signal(SIGKILL)
+                _ = waitpid(worker.pid, nil, 0)
+            }
             try await o.enqueue("sleep", count: 1, orgIds: [org.id], args: ["ms": 2500])
             try await o.enqueue("sleep", count: 1, orgIds: [org.id], args: ["ms": 600_000])
             try await waitUntil("both running") { try await o.states(org: org.id)["running"] == 2 }
@@ -395,7 +437,9 @@ extension LedgerTests {
             #expect(runs >= 4 && jobs == runs, "one job per period: \(runs) periods, \(jobs) jobs")
             #expect(runs == leader.firedCount + follower.firedCount)
             let doubled = try await o.scalar(
-                "SELECT count(*)::int8 FROM (SELECT period FROM schedule_runs GROUP BY period HAVING count(*) > 1) d", as: Int.self)
+                "SELECT count(*)::int8 FROM (SELECT period FROM schedule_runs GROUP BY period HAVING count(*) > 1) d",
+                as: Int.self
+            )
             #expect(doubled == 0)
         }
     }
@@ -411,8 +455,18 @@ extension LedgerTests {
             """
         try await Orchestra.run(pipelines: pipelines) { o in
             let orgs = OrganizationRepository(logger: o.logger)
-            let chicago = try await orgs.create(name: "Chicago", slug: "chi-\(UUID().uuidString.prefix(6).lowercased())", timezone: "America/Chicago", on: o.h.db)!
-            let tokyo = try await orgs.create(name: "Tokyo", slug: "tyo-\(UUID().uuidString.prefix(6).lowercased())", timezone: "Asia/Tokyo", on: o.h.db)!
+            let chicago = try await orgs.create(
+                name: "Chicago",
+                slug: "chi-\(UUID().uuidString.prefix(6).lowercased())",
+                timezone: "America/Chicago",
+                on: o.h.db
+            )!
+            let tokyo = try await orgs.create(
+                name: "Tokyo",
+                slug: "tyo-\(UUID().uuidString.prefix(6).lowercased())",
+                timezone: "Asia/Tokyo",
+                on: o.h.db
+            )!
             let scheduler = try Scheduler(jobs: o.jobs, databaseURL: o.config.databaseURL, logger: o.logger)
             try await scheduler.fireDue(now: CronTests.date("2026-11-22T08:30:00Z"))  // 02:30 in Chicago, 17:30 in Tokyo
             try await scheduler.fireDue(now: CronTests.date("2026-11-22T08:31:00Z"))
@@ -447,21 +501,51 @@ extension LedgerTests {
             }
             let unknown = try await o.h.call(.post, path, token: staff, json: ["pipeline": "noop", "count": 1, "orgIds": [UUID().uuidString]])
             #expect(unknown.status == .notFound)
-            let reply = try await o.h.call(.post, path, token: staff, json: ["pipeline": "sleep", "count": 3, "orgIds": [org.idString], "args": ["ms": 1]])
+            let reply = try await o.h.call(
+                .post,
+                path,
+                token: staff,
+                json: ["pipeline": "sleep", "count": 3, "orgIds": [org.idString], "args": ["ms": 1]]
+            )
             #expect(reply.status == .accepted && reply.json["enqueued"] as? Int == 3)
-            #expect(try await o.scalar("SELECT count(*)::int8 FROM jobs WHERE org_id = \(org.id) AND request_id = \(reply.requestId!) AND args->>'ms' = '1'", as: Int.self) == 3)
+            #expect(
+                try await o.scalar(
+                    "SELECT count(*)::int8 FROM jobs WHERE org_id = \(org.id) AND request_id = \(reply.requestId!) AND args->>'ms' = '1'",
+                    as: Int.self
+                ) == 3
+            )
             let platform = try await o.h.call(.post, path, token: staff, json: ["pipeline": "noop", "count": 2])
             #expect(platform.json["enqueued"] as? Int == 2)
             #expect(try await o.scalar("SELECT count(*)::int8 FROM jobs WHERE org_id IS NULL", as: Int.self) == 2)
             #expect(try await o.jobs.queue.depth(pipeline: "sleep") == 3)
-            #expect(try await o.scalar("SELECT count(*)::int8 FROM audit_logs WHERE action = 'diagnostics.enqueued' AND request_id = \(reply.requestId!)", as: Int.self) == 1)
+            #expect(
+                try await o.scalar(
+                    "SELECT count(*)::int8 FROM audit_logs WHERE action = 'diagnostics.enqueued' AND request_id = \(reply.requestId!)",
+                    as: Int.self
+                ) == 1
+            )
 
             // The contract's maximum, split over two orgs: every job in the ledger and on the queue.
             let other = try await o.h.makeOrg()
-            let most = try await o.h.call(.post, path, token: staff, json: ["pipeline": "noop", "count": 50_000, "orgIds": [org.idString, other.idString]])
+            let most = try await o.h.call(
+                .post,
+                path,
+                token: staff,
+                json: ["pipeline": "noop", "count": 50_000, "orgIds": [org.idString, other.idString]]
+            )
             #expect(most.status == .accepted && most.json["enqueued"] as? Int == 100_000, "\(most.text)")
-            #expect(try await o.scalar("SELECT count(DISTINCT id)::int8 FROM jobs WHERE request_id = \(most.requestId!) AND org_id = \(org.id) AND state = 'queued'", as: Int.self) == 50_000)
-            #expect(try await o.scalar("SELECT count(DISTINCT id)::int8 FROM jobs WHERE request_id = \(most.requestId!) AND org_id = \(other.id) AND state = 'queued'", as: Int.self) == 50_000)
+            #expect(
+                try await o.scalar(
+                    "SELECT count(DISTINCT id)::int8 FROM jobs WHERE request_id = \(most.requestId!) AND org_id = \(org.id) AND state = 'queued'",
+                    as: Int.self
+                ) == 50_000
+            )
+            #expect(
+                try await o.scalar(
+                    "SELECT count(DISTINCT id)::int8 FROM jobs WHERE request_id = \(most.requestId!) AND org_id = \(other.id) AND state = 'queued'",
+                    as: Int.self
+                ) == 50_000
+            )
             #expect(try await o.jobs.queue.depth(pipeline: "noop") == 100_002)
         }
     }

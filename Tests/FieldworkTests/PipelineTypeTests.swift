@@ -1,10 +1,11 @@
-@testable import Actors
 import Foundation
 import Logging
 import Pipelines
 import PostgresNIO
 @_spi(TenantAuth) import Store
 import Testing
+
+@testable import Actors
 
 /// Typed pipelines: org pipelines get their org's scope and cannot be enqueued without one;
 /// operators' arguments are checked against the pipeline's type; schedules must suit their pipeline.
@@ -19,7 +20,12 @@ import Testing
             await #expect(throws: JobSpecError.needsOrg("org-probe")) {
                 try await o.h.db.inTransaction(logger: o.logger) { connection in
                     try await o.jobs.enqueueCopies(
-                        try JobPayload(OrgProbePipeline.self, .init(note: "none")), scopes: [nil], count: 1, requestId: nil, on: connection)
+                        try JobPayload(OrgProbePipeline.self, .init(note: "none")),
+                        scopes: [nil],
+                        count: 1,
+                        requestId: nil,
+                        on: connection
+                    )
                 }
             }
             let seen = Locked<[UUID: UUID]>([:])
@@ -53,7 +59,12 @@ import Testing
                 #expect(reply.status == .badRequest && reply.errorCode != nil, "\(pipeline) \(args): \(reply.status) \(reply.text)")
             }
             #expect(try await o.scalar("SELECT count(*)::int8 FROM jobs", as: Int.self) == 0)
-            let reply = try await o.h.call(.post, path, token: staff, json: ["pipeline": "sleep", "count": 1, "args": ["ms": 5, "extra": "dropped"]])
+            let reply = try await o.h.call(
+                .post,
+                path,
+                token: staff,
+                json: ["pipeline": "sleep", "count": 1, "args": ["ms": 5, "extra": "dropped"]]
+            )
             #expect(reply.status == .accepted, "\(reply.text)")
             #expect(try await o.scalar("SELECT args::text FROM jobs", as: String.self) == #"{"ms": 5}"#)
         }
@@ -65,7 +76,9 @@ import Testing
         let logger = Logger(label: "test")
         // Never run: a worker's settings are checked before it connects to anything.
         let db = PostgresClient(
-            configuration: try DatabaseSettings.configuration(url: "postgres://nobody@127.0.0.1:1/none"), backgroundLogger: logger)
+            configuration: try DatabaseSettings.configuration(url: "postgres://nobody@127.0.0.1:1/none"),
+            backgroundLogger: logger
+        )
         let queue = JobQueue(redis: RedisClient(host: "127.0.0.1", port: 1), prefix: "x:")
         let pipelines = PipelineRegistry([OrgProbePipeline(seen: Locked([:])), ProbePipeline(calls: Locked([]))])
         func refusal(_ yaml: String) throws -> PipelineConfigError? {

@@ -1,10 +1,11 @@
-@testable import Actors
 import Foundation
 import Logging
 import Pipelines
 import PostgresNIO
 @_spi(TenantAuth) import Store
 import Testing
+
+@testable import Actors
 
 /// The job runtime's review findings: stops of waiting jobs, long fenced transactions, lock order,
 /// worker pruning, and Redis scripts called by digest.
@@ -70,11 +71,18 @@ import Testing
     @Test func overlappingClaimsBehindABulkUpdateDoNotDeadlock() async throws {
         try await Orchestra.run { o in
             let org = try await o.h.makeOrg()
-            let ledger = o.jobs.ledger, db = o.h.db, logger = o.logger
+            let ledger = o.jobs.ledger
+            let db = o.h.db
+            let logger = o.logger
             // A backlog, planned as production plans it: the claimed ids are looked up by index in the order given.
             let backlog = try await db.inTransaction(logger: logger) { connection in
                 try await o.jobs.enqueueCopies(
-                    try JobPayload(NoopPipeline.self, .init()), scopes: [OrgScope(orgId: org.id)], count: 5_000, requestId: nil, on: connection)
+                    try JobPayload(NoopPipeline.self, .init()),
+                    scopes: [OrgScope(orgId: org.id)],
+                    count: 5_000,
+                    requestId: nil,
+                    on: connection
+                )
             }
             try await db.query("ANALYZE jobs", logger: logger).consume()
             let ids = backlog.prefix(400).map(\.id)
@@ -102,7 +110,8 @@ import Testing
                 try await waitUntil("both claims wait on the bulk UPDATE") {
                     try await o.scalar(
                         "SELECT count(*)::int8 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
-                        as: Int.self) == 2
+                        as: Int.self
+                    ) == 2
                 }
                 release.continuation.finish()
                 var all: [ClaimedJob] = []
@@ -120,7 +129,8 @@ import Testing
                 """
                 INSERT INTO workers (id, host, pid, pipelines, lease_ms, started_at, last_heartbeat_at)
                 VALUES ('gone:1:abcdef', 'gone', 1, '{noop}', 1000, now() - interval '3 days', now() - interval '2 days')
-                """, logger: o.logger
+                """,
+                logger: o.logger
             ).consume()
             try await o.withWorker { supervisor in
                 try await waitUntil("the silent worker pruned", timeout: .seconds(5)) {
@@ -139,7 +149,10 @@ import Testing
     @Test func redisScriptsRunByDigestAndAreReloaded() async throws {
         let port = 57_000 + Int.random(in: 0..<500)
         let redis = try InfrastructureTests.startRedis(port: port)
-        defer { redis.signal(SIGKILL); _ = waitpid(redis.pid, nil, 0) }
+        defer {
+            redis.signal(SIGKILL)
+            _ = waitpid(redis.pid, nil, 0)
+        }
         try await Orchestra.run(redisURL: "redis://127.0.0.1:\(port)/0") { o in
             let org = try await o.h.makeOrg()
             let staff = try await o.h.staffToken()

@@ -41,13 +41,20 @@ import Testing
             let next = try await h.call(.post, "/api/v1/auth/refresh", json: ["refreshToken": refresh]).json
             _ = try await h.call(.post, "/api/v1/auth/refresh", json: ["refreshToken": refresh])
             _ = try await h.login(org.email(.admin), password: "wrong-secret-password")
-            _ = try await h.call(.post, "/api/v1/members", token: access, json: ["email": "s-\(org.tag)@x.test", "name": "S", "role": "canvasser", "password": "member-secret-pw"])
+            _ = try await h.call(
+                .post,
+                "/api/v1/members",
+                token: access,
+                json: ["email": "s-\(org.tag)@x.test", "name": "S", "role": "canvasser", "password": "member-secret-pw"]
+            )
             _ = try await h.call(.get, "/api/v1/me", token: "garbage.\(access)")
             let staff = try await h.staffToken()
             let all = h.logs.lines.joined(separator: "\n")
             #expect(!all.isEmpty)
-            for secret in [TestEnv.password, "wrong-secret-password", "member-secret-pw", TestEnv.staffPassword, access, refresh,
-                           next["refreshToken"] as? String ?? "-", staff, TestEnv.jwtSecret, "Bearer"] {
+            for secret in [
+                TestEnv.password, "wrong-secret-password", "member-secret-pw", TestEnv.staffPassword, access, refresh,
+                next["refreshToken"] as? String ?? "-", staff, TestEnv.jwtSecret, "Bearer",
+            ] {
                 #expect(!all.contains(secret), "a log line holds a secret")
             }
         }

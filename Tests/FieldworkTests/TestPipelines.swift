@@ -1,8 +1,9 @@
-@testable import Actors
 import Foundation
 import Logging
 import PostgresNIO
 import Store
+
+@testable import Actors
 
 /// Records each job it is called for, then sleeps `ms` (cancellable).
 struct ProbePipeline: Pipeline {
@@ -29,7 +30,10 @@ struct FencedHoldPipeline: Pipeline {
     }
 
     func run(_ arguments: Arguments, context: JobContext) async throws {
-        let jobId = context.jobId, attempt = context.attempt, worker = context.workerId, started = context.startedAt
+        let jobId = context.jobId
+        let attempt = context.attempt
+        let worker = context.workerId
+        let started = context.startedAt
         let logger = context.logger
         try await context.fenced { connection in
             try await Task.sleep(for: .milliseconds(arguments.ms))
@@ -37,7 +41,8 @@ struct FencedHoldPipeline: Pipeline {
                 """
                 INSERT INTO diagnostic_effects (job_id, attempt, org_id, worker_id, started_at)
                 VALUES (\(jobId), \(attempt), NULL, \(worker), \(started))
-                """, logger: logger
+                """,
+                logger: logger
             ).consume()
         }
     }

@@ -22,7 +22,8 @@ struct CrossOriginMiddleware: RouterMiddleware {
                 allowMethods: [.get, .post, .put, .patch, .delete, .head, .options],
                 allowCredentials: false,
                 exposedHeaders: Self.exposed,
-                maxAge: .seconds(3600))
+                maxAge: .seconds(3600)
+            )
         }
         self.byOrigin = byOrigin
     }

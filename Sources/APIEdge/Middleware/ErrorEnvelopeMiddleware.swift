@@ -34,8 +34,10 @@ struct ErrorEnvelopeMiddleware: RouterMiddleware {
         let allowed = routes.methods(for: request.uri.path)
         guard !allowed.isEmpty, !allowed.contains(request.method) else { return nil }
         var error = APIError(
-            status: .methodNotAllowed, code: "VALIDATION_ERROR",
-            message: "\(request.method.rawValue) is not allowed here; allowed: \(allowed.map(\.rawValue).joined(separator: ", "))")
+            status: .methodNotAllowed,
+            code: "VALIDATION_ERROR",
+            message: "\(request.method.rawValue) is not allowed here; allowed: \(allowed.map(\.rawValue).joined(separator: ", "))"
+        )
         error.headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
         return error
     }
@@ -48,7 +50,10 @@ struct ErrorEnvelopeMiddleware: RouterMiddleware {
             return error
         case let error as any ContractError:
             return APIError(
-                status: .init(code: error.httpStatus), code: error.code, message: error.message)
+                status: .init(code: error.httpStatus),
+                code: error.code,
+                message: error.message
+            )
         case let error as ServerError:
             if let decoding = error.underlyingError as? DecodingError { return Self.validation(decoding) }
             if error.operationInput == nil, !(error.underlyingError is any ContractError) {
@@ -84,8 +89,10 @@ struct ErrorEnvelopeMiddleware: RouterMiddleware {
         case .contentTooLarge: return .payloadTooLarge(limit: maxJSONBodyBytes)
         default:
             return APIError(
-                status: error.status, code: error.status.code < 500 ? "VALIDATION_ERROR" : "INTERNAL",
-                message: error.body ?? error.status.reasonPhrase)
+                status: error.status,
+                code: error.status.code < 500 ? "VALIDATION_ERROR" : "INTERNAL",
+                message: error.body ?? error.status.reasonPhrase
+            )
         }
     }
 

@@ -48,7 +48,9 @@ public struct JobContext: Sendable {
     /// that lost its lease cannot write (throws `LeaseLostError`). Heartbeats go on meanwhile,
     /// so a transaction may outlast the lease period.
     public func fenced<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        let jobId = jobId, token = leaseToken, ledger = ledger
+        let jobId = jobId
+        let token = leaseToken
+        let ledger = ledger
         return try await db.inTransaction(logger: logger) { connection in
             guard try await ledger.lockLease(jobId: jobId, token: token, on: connection) else { throw LeaseLostError(jobId: jobId) }
             return try await body(connection)

@@ -52,7 +52,8 @@ struct JobExecution: Sendable {
             result = await runPipeline()
             let elapsed = clock.now - started
             JobMetrics.runTime(config.name).recordNanoseconds(
-                elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+                elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
+            )
         }
         await JobOutcome(execution: self).record(result, elapsed: clock.now - started)
     }
@@ -61,7 +62,10 @@ struct JobExecution: Sendable {
     /// cancel the pipeline's task, and the outcome is the pipeline's own result.
     private func runPipeline() async -> Result {
         let context = JobContext(job: job, workerId: workerId, logger: logger, db: jobs.db, ledger: jobs.ledger)
-        let pipeline = pipeline, control = control, timeout = config.timeout, argsJSON = job.argsJSON
+        let pipeline = pipeline
+        let control = control
+        let timeout = config.timeout
+        let argsJSON = job.argsJSON
         return await withTaskGroup(of: Step.self) { group in
             group.addTask {
                 do {

@@ -20,9 +20,11 @@ extension JobLedger {
                            (SELECT c.m FROM unnest(\(names)::text[], \(allowances)::int8[]) AS c(n, m) WHERE c.n = jobs.pipeline), max_attempts)
                 WHERE id = \(jobId) AND state IN ('dead', 'retrying', 'cancelled')
                 RETURNING \(unescaped: Self.jobColumns)
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             for try await row in rows { return try Self.decodeEnqueued(row) }
-        } catch where error.isUniqueViolation {
+        } catch  where error.isUniqueViolation {
             throw JobActionError.uniqueKeyTaken("another unfinished job of this pipeline holds the same unique key")
         }
         throw try await refusal(jobId: jobId, allowed: allowed, on: runner)
@@ -35,7 +37,9 @@ extension JobLedger {
             UPDATE jobs SET state = 'discarded', finished_at = now(), updated_at = now()
             WHERE id = \(jobId) AND state = 'dead'
             RETURNING \(unescaped: Self.jobColumns)
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         for try await row in rows { return try Self.decodeEnqueued(row) }
         throw try await refusal(jobId: jobId, allowed: [.dead], on: runner)
     }
@@ -51,7 +55,9 @@ extension JobLedger {
                    cancel_requested = (state = 'running'), updated_at = now()
             WHERE id = \(jobId) AND state IN ('scheduled', 'queued', 'retrying', 'running')
             RETURNING \(unescaped: Self.jobColumns)
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         for try await row in rows { return try Self.decodeEnqueued(row) }
         throw try await refusal(jobId: jobId, allowed: [.scheduled, .queued, .retrying, .running], on: runner)
     }
@@ -79,18 +85,27 @@ extension JobLedger {
             """
             SELECT \(unescaped: Self.recordColumns)
             FROM jobs WHERE id = \(id) AND (\(org)::uuid IS NULL OR org_id = \(org))
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         var record: JobRecord?
         for try await row in rows { record = try Self.decodeRecord(row).0 }
         guard var found = record else { return nil }
         let attempts = try await runner.run(
             "SELECT attempt, worker_id, started_at, finished_at, outcome, error FROM job_attempts WHERE job_id = \(id) ORDER BY attempt",
-            logger: logger)
+            logger: logger
+        )
         for try await (attempt, worker, started, finished, outcome, error) in attempts.decode((Int, String, Date, Date?, String?, String?).self) {
             found.attempts.append(
                 AttemptRecord(
-                    attempt: attempt, workerId: worker, startedAt: started, finishedAt: finished, outcome: outcome.flatMap(AttemptOutcome.init),
-                    error: error))
+                    attempt: attempt,
+                    workerId: worker,
+                    startedAt: started,
+                    finishedAt: finished,
+                    outcome: outcome.flatMap(AttemptOutcome.init),
+                    error: error
+                )
+            )
         }
         return found
     }

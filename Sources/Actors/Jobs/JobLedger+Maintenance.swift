@@ -34,7 +34,9 @@ extension JobLedger {
                 FROM j WHERE job_attempts.job_id = j.id AND job_attempts.attempt = j.attempt
             )
             SELECT id, org_id, pipeline, state, priority, run_at FROM j
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         var jobs: [EnqueuedJob] = []
         for try await row in rows { jobs.append(try Self.decodeEnqueued(row)) }
         return jobs
@@ -50,7 +52,9 @@ extension JobLedger {
             )
             UPDATE jobs SET state = 'queued', updated_at = now() FROM due WHERE jobs.id = due.id
             RETURNING jobs.id, jobs.org_id, jobs.pipeline, jobs.state, jobs.priority, jobs.run_at
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         var jobs: [EnqueuedJob] = []
         for try await row in rows { jobs.append(try Self.decodeEnqueued(row)) }
         return jobs
@@ -65,7 +69,9 @@ extension JobLedger {
             SELECT \(unescaped: Self.jobColumns) FROM jobs
             WHERE state = 'queued' AND id > \(start) AND updated_at < now() - \(olderThan.milliseconds) * interval '1 millisecond'
             ORDER BY id LIMIT \(limit)
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         var jobs: [EnqueuedJob] = []
         for try await row in rows { jobs.append(try Self.decodeEnqueued(row)) }
         return jobs
@@ -82,7 +88,9 @@ extension JobLedger {
             CROSS JOIN LATERAL (
                 SELECT run_at FROM jobs WHERE state = 'queued' AND pipeline = c.pipeline ORDER BY run_at LIMIT 1
             ) o
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         var result: [(String, Int, Date)] = []
         for try await (pipeline, depth, oldest) in rows.decode((String, Int, Date).self) { result.append((pipeline, depth, oldest)) }
         return result

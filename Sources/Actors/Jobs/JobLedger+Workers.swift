@@ -17,14 +17,21 @@ public struct WorkerRecord: Sendable {
 extension JobLedger {
     /// Records (or refreshes) this worker's row.
     public func workerHeartbeat(
-        id: String, host: String, pid: Int, pipelines: [String], lease: Duration, running: Int, on runner: some QueryRunner
+        id: String,
+        host: String,
+        pid: Int,
+        pipelines: [String],
+        lease: Duration,
+        running: Int,
+        on runner: some QueryRunner
     ) async throws {
         try await runner.run(
             """
             INSERT INTO workers (id, host, pid, pipelines, lease_ms, running)
             VALUES (\(id), \(host), \(pid), \(pipelines), \(Int(lease.milliseconds)), \(running))
             ON CONFLICT (id) DO UPDATE SET last_heartbeat_at = now(), running = EXCLUDED.running
-            """, logger: logger
+            """,
+            logger: logger
         ).consume()
     }
 
@@ -40,7 +47,9 @@ extension JobLedger {
             SELECT id, host, pid, started_at, last_heartbeat_at, running FROM workers
             WHERE last_heartbeat_at > now() - 2 * lease_ms * interval '1 millisecond'
             ORDER BY started_at, id
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         var workers: [WorkerRecord] = []
         for try await (id, host, pid, started, beat, running) in rows.decode((String, String, Int, Date, Date, Int).self) {
             workers.append(WorkerRecord(id: id, host: host, pid: pid, startedAt: started, lastHeartbeatAt: beat, running: running))

@@ -32,8 +32,15 @@ public struct JobLedger: Sendable {
         var results = [EnqueuedJob?](repeating: nil, count: specs.count)
         var pending = Array(specs.indices)
         for _ in 0..<5 where !pending.isEmpty {
-            var ids: [UUID] = [], orgs: [String] = [], pipelines: [String] = [], args: [String] = []
-            var priorities: [Int] = [], maxAttempts: [Int] = [], runAts: [Double] = [], keys: [String] = [], requests: [String] = []
+            var ids: [UUID] = []
+            var orgs: [String] = []
+            var pipelines: [String] = []
+            var args: [String] = []
+            var priorities: [Int] = []
+            var maxAttempts: [Int] = []
+            var runAts: [Double] = []
+            var keys: [String] = []
+            var requests: [String] = []
             var indexById: [UUID: Int] = [:]
             for index in pending {
                 let spec = specs[index]
@@ -64,7 +71,9 @@ public struct JobLedger: Sendable {
                 ORDER BY t.ord
                 ON CONFLICT (pipeline, unique_key) WHERE unique_key IS NOT NULL AND state IN \(unescaped: Self.unfinishedSQL) DO NOTHING
                 RETURNING \(unescaped: Self.jobColumns)
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             for try await row in rows {
                 let job = try Self.decodeEnqueued(row)
                 if let index = indexById[job.id] { results[index] = job }
@@ -78,7 +87,9 @@ public struct JobLedger: Sendable {
                 SELECT \(unescaped: Self.jobColumns), unique_key FROM jobs
                 WHERE (pipeline, unique_key) IN (SELECT * FROM unnest(\(wanted.map(\.0))::text[], \(wanted.map(\.1))::text[]))
                   AND state IN \(unescaped: Self.unfinishedSQL)
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             var byKey: [String: EnqueuedJob] = [:]
             for try await row in existing {
                 let job = try Self.decodeEnqueued(row, inserted: false)
@@ -98,13 +109,18 @@ public struct JobLedger: Sendable {
     /// Inserts `count` identical queued jobs of `payload` per org of `scopes` (nil: a platform job)
     /// in one set-based statement: the bulk path of diagnostics and benchmarks, with no unique key.
     public func enqueueCopies(
-        _ payload: JobPayload, pipeline config: PipelineConfig, scopes: [OrgScope?], count: Int, requestId: String?,
+        _ payload: JobPayload,
+        pipeline config: PipelineConfig,
+        scopes: [OrgScope?],
+        count: Int,
+        requestId: String?,
         on runner: some QueryRunner
     ) async throws -> [EnqueuedJob] {
         guard count > 0, !scopes.isEmpty else { return [] }
         if payload.needsOrg && scopes.contains(nil) { throw JobSpecError.needsOrg(payload.pipeline) }
         let orgIds = scopes.map { $0?.orgId }
-        var ids: [UUID] = [], orgs: [String] = []
+        var ids: [UUID] = []
+        var orgs: [String] = []
         ids.reserveCapacity(count * orgIds.count)
         orgs.reserveCapacity(count * orgIds.count)
         for org in orgIds {
@@ -124,7 +140,9 @@ public struct JobLedger: Sendable {
                 RETURNING 1
             )
             SELECT count(*), now() FROM inserted
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         var runAt = Date()
         for try await row in rows {
             let (inserted, at) = try row.decode((Int, Date).self)
@@ -135,7 +153,8 @@ public struct JobLedger: Sendable {
         jobs.reserveCapacity(ids.count)
         for (id, org) in zip(ids, orgIds.flatMap { Array(repeating: $0, count: count) }) {
             jobs.append(
-                EnqueuedJob(id: id, orgId: org, pipeline: config.name, state: .queued, priority: config.priority, runAt: runAt, inserted: true))
+                EnqueuedJob(id: id, orgId: org, pipeline: config.name, state: .queued, priority: config.priority, runAt: runAt, inserted: true)
+            )
         }
         return jobs
     }
@@ -166,15 +185,28 @@ public struct JobLedger: Sendable {
             ),
             a AS (INSERT INTO job_attempts (job_id, attempt, pipeline, worker_id, lease_token) SELECT id, attempt, pipeline, \(worker), lease_token FROM j)
             SELECT * FROM j
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         var claimed: [ClaimedJob] = []
         for try await row in rows {
             let (id, orgId, pipeline, args, attempt, returned, maxAttempts, priority, requestId, token) = try row.decode(
-                (UUID, UUID?, String, String, Int, Int, Int, Int, String?, UUID).self)
+                (UUID, UUID?, String, String, Int, Int, Int, Int, String?, UUID).self
+            )
             claimed.append(
                 ClaimedJob(
-                    id: id, orgId: orgId, pipeline: pipeline, argsJSON: args, attempt: attempt, returnedAttempts: returned,
-                    maxAttempts: maxAttempts, priority: priority, requestId: requestId, leaseToken: token))
+                    id: id,
+                    orgId: orgId,
+                    pipeline: pipeline,
+                    argsJSON: args,
+                    attempt: attempt,
+                    returnedAttempts: returned,
+                    maxAttempts: maxAttempts,
+                    priority: priority,
+                    requestId: requestId,
+                    leaseToken: token
+                )
+            )
         }
         return claimed
     }
@@ -200,7 +232,9 @@ public struct JobLedger: Sendable {
             FROM input, locked
             WHERE jobs.id = input.id AND jobs.id = locked.id
             RETURNING jobs.id, jobs.cancel_requested
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         var alive: [UUID: Bool] = [:]
         for try await (id, cancel) in rows.decode((UUID, Bool).self) { alive[id] = cancel }
         return alive
@@ -210,7 +244,8 @@ public struct JobLedger: Sendable {
     public func progress(jobId: UUID, token: UUID, json: String, on runner: some QueryRunner) async throws -> Bool {
         let rows = try await runner.run(
             "UPDATE jobs SET progress = \(json)::jsonb, updated_at = now() WHERE id = \(jobId) AND lease_token = \(token) AND state = 'running' RETURNING id",
-            logger: logger)
+            logger: logger
+        )
         for try await _ in rows { return true }
         return false
     }
@@ -221,7 +256,9 @@ public struct JobLedger: Sendable {
     /// UPDATE`) through, so a transaction longer than the lease does not let the lease expire.
     public func lockLease(jobId: UUID, token: UUID, on connection: PostgresConnection) async throws -> Bool {
         let rows = try await connection.query(
-            "SELECT 1 FROM jobs WHERE id = \(jobId) AND lease_token = \(token) AND state = 'running' FOR KEY SHARE", logger: logger)
+            "SELECT 1 FROM jobs WHERE id = \(jobId) AND lease_token = \(token) AND state = 'running' FOR KEY SHARE",
+            logger: logger
+        )
         for try await _ in rows { return true }
         return false
     }
@@ -239,8 +276,12 @@ public struct JobLedger: Sendable {
     /// Ends the attempt holding `token`. Returns the job's new state, or nil when the token no
     /// longer holds the lease (a stale worker): nothing is changed then.
     public func finish(_ job: ClaimedJob, _ ending: Ending, on runner: some QueryRunner) async throws -> EnqueuedJob? {
-        let state: JobState, outcome: AttemptOutcome
-        var error: String?, fingerprint: String?, delayMs: Int64 = 0, returned = 0
+        let state: JobState
+        let outcome: AttemptOutcome
+        var error: String?
+        var fingerprint: String?
+        var delayMs: Int64 = 0
+        var returned = 0
         switch ending {
         case .succeeded: (state, outcome) = (.succeeded, .succeeded)
         case .failed(let message, let print, let retryAfter):
@@ -268,7 +309,9 @@ public struct JobLedger: Sendable {
                 FROM j WHERE job_attempts.job_id = j.id AND job_attempts.attempt = j.attempt
             )
             SELECT \(unescaped: Self.jobColumns) FROM j
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         for try await row in rows { return try Self.decodeEnqueued(row) }
         return nil
     }
@@ -296,7 +339,9 @@ public struct JobLedger: Sendable {
                 FROM j WHERE job_attempts.job_id = j.id AND job_attempts.attempt = j.attempt
             )
             SELECT id FROM j
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         var done: Set<UUID> = []
         for try await id in rows.decode(UUID.self) { done.insert(id) }
         return done

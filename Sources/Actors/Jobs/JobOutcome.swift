@@ -32,7 +32,10 @@ struct JobOutcome {
         case (.failed(let failure), nil):
             error = failure
             ending = self.failure(
-                type: String(describing: type(of: failure)), message: String(describing: failure), retryable: !(failure is NonRetryableError))
+                type: String(describing: type(of: failure)),
+                message: String(describing: failure),
+                retryable: !(failure is NonRetryableError)
+            )
         case (.notStarted, nil):
             ending = failure(type: "Unknown", message: "the attempt ended before the pipeline ran", retryable: true)
         }

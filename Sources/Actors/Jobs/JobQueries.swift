@@ -67,24 +67,50 @@ extension JobLedger {
     /// A row of `recordColumns`: the job and its keyset position (creation time in microseconds).
     static func decodeRecord(_ row: PostgresRow) throws -> (JobRecord, Int64) {
         let r = try row.decode(
-            (UUID, UUID?, String, String, Int, Int, Int, Date, String?, String?, String?, String, String?, String?, Bool, Date, Date?, Date?, Int64).self)
+            (UUID, UUID?, String, String, Int, Int, Int, Date, String?, String?, String?, String, String?, String?, Bool, Date, Date?, Date?, Int64)
+                .self
+        )
         let record = JobRecord(
-            id: r.0, orgId: r.1, pipeline: r.2, state: JobState(rawValue: r.3) ?? .dead, attempt: r.4, maxAttempts: r.5, priority: r.6,
-            runAt: r.7, progressJSON: r.8, lastError: r.9, errorFingerprint: r.10, argsJSON: r.11, uniqueKey: r.12, requestId: r.13,
-            cancelRequested: r.14, createdAt: r.15, startedAt: r.16, finishedAt: r.17)
+            id: r.0,
+            orgId: r.1,
+            pipeline: r.2,
+            state: JobState(rawValue: r.3) ?? .dead,
+            attempt: r.4,
+            maxAttempts: r.5,
+            priority: r.6,
+            runAt: r.7,
+            progressJSON: r.8,
+            lastError: r.9,
+            errorFingerprint: r.10,
+            argsJSON: r.11,
+            uniqueKey: r.12,
+            requestId: r.13,
+            cancelRequested: r.14,
+            createdAt: r.15,
+            startedAt: r.16,
+            finishedAt: r.17
+        )
         return (record, r.18)
     }
 
     /// One org's jobs, newest first, keyset-paged over `(created_at, id)`.
     public func list(
-        _ filter: JobFilter, in scope: OrgScope, limit: Int, after cursor: PageCursor?, on runner: some QueryRunner
+        _ filter: JobFilter,
+        in scope: OrgScope,
+        limit: Int,
+        after cursor: PageCursor?,
+        on runner: some QueryRunner
     ) async throws -> Page<JobRecord> {
         try await page(filter, org: scope.orgId, limit: limit, after: cursor, on: runner)
     }
 
     /// Staff: jobs of every org and platform jobs (or of `org` alone), newest first.
     public func listAll(
-        _ filter: JobFilter, org: UUID?, limit: Int, after cursor: PageCursor?, on runner: some QueryRunner
+        _ filter: JobFilter,
+        org: UUID?,
+        limit: Int,
+        after cursor: PageCursor?,
+        on runner: some QueryRunner
     ) async throws -> Page<JobRecord> {
         try await page(filter, org: org, limit: limit, after: cursor, on: runner)
     }
@@ -92,7 +118,11 @@ extension JobLedger {
     /// Unnamed statements are planned with their values, so the `IS NULL OR` filters collapse and
     /// the matching index is used.
     private func page(
-        _ filter: JobFilter, org: UUID?, limit: Int, after cursor: PageCursor?, on runner: some QueryRunner
+        _ filter: JobFilter,
+        org: UUID?,
+        limit: Int,
+        after cursor: PageCursor?,
+        on runner: some QueryRunner
     ) async throws -> Page<JobRecord> {
         let rows = try await runner.run(
             """
@@ -105,7 +135,9 @@ extension JobLedger {
               AND \(page: cursor, time: "created_at", id: "id")
             ORDER BY created_at DESC, id DESC
             LIMIT \(limit + 1)
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         var out: [(JobRecord, PageCursor)] = []
         for try await row in rows {
             let (record, micros) = try Self.decodeRecord(row)
@@ -119,7 +151,9 @@ extension JobLedger {
     public func pipelineStats(on runner: some QueryRunner) async throws -> [String: PipelineStats] {
         var stats: [String: PipelineStats] = [:]
         let counts = try await runner.run(
-            "SELECT pipeline, state, sum(n)::int8 FROM job_state_counts GROUP BY pipeline, state HAVING sum(n) <> 0", logger: logger)
+            "SELECT pipeline, state, sum(n)::int8 FROM job_state_counts GROUP BY pipeline, state HAVING sum(n) <> 0",
+            logger: logger
+        )
         for try await (pipeline, state, n) in counts.decode((String, String, Int).self) {
             if let state = JobState(rawValue: state) { stats[pipeline, default: .init()].counts[state] = n }
         }
@@ -133,7 +167,9 @@ extension JobLedger {
             FROM job_attempts
             WHERE finished_at IS NOT NULL AND finished_at > now() - interval '1 hour'
             GROUP BY pipeline
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         for try await (pipeline, succeeded, failed, p50, p95) in hour.decode((String, Int, Int, Double?, Double?).self) {
             stats[pipeline, default: .init()].succeededLastHour = succeeded
             stats[pipeline, default: .init()].failedLastHour = failed
@@ -151,13 +187,17 @@ extension JobLedger {
         let orgId = scope.orgId
         var counts: [JobState: Int] = [:]
         let rows = try await runner.run(
-            "SELECT state, sum(n)::int8 FROM job_state_counts WHERE org_key = \(orgId.uuidString.lowercased()) GROUP BY state", logger: logger)
+            "SELECT state, sum(n)::int8 FROM job_state_counts WHERE org_key = \(orgId.uuidString.lowercased()) GROUP BY state",
+            logger: logger
+        )
         for try await (state, n) in rows.decode((String, Int).self) {
             if let state = JobState(rawValue: state) { counts[state] = n }
         }
         var oldest: Date?
         let queued = try await runner.run(
-            "SELECT min(run_at) FROM jobs WHERE state = 'queued' AND org_id = \(orgId)", logger: logger)
+            "SELECT min(run_at) FROM jobs WHERE state = 'queued' AND org_id = \(orgId)",
+            logger: logger
+        )
         for try await value in queued.decode(Date?.self) { oldest = value }
         return (counts, oldest)
     }
@@ -184,11 +224,22 @@ extension JobLedger {
                 ORDER BY j.finished_at DESC LIMIT 1
             ) s ON true
             ORDER BY g.last_at DESC, 1, 2, 3
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         var groups: [DeadLetterGroup] = []
         for try await (pipeline, orgId, fingerprint, n, first, last, sample) in rows.decode((String, UUID?, String?, Int, Date, Date, String?).self) {
             groups.append(
-                DeadLetterGroup(pipeline: pipeline, orgId: orgId, errorFingerprint: fingerprint, count: n, firstAt: first, lastAt: last, sampleError: sample))
+                DeadLetterGroup(
+                    pipeline: pipeline,
+                    orgId: orgId,
+                    errorFingerprint: fingerprint,
+                    count: n,
+                    firstAt: first,
+                    lastAt: last,
+                    sampleError: sample
+                )
+            )
         }
         return groups
     }
@@ -200,7 +251,11 @@ extension JobLedger {
     /// unfinished job now holds are skipped (counted in `matched`, not in `retried`). Rows are
     /// locked in id order, as the worker's claims lock theirs, so the two never deadlock.
     public func bulkRetry(
-        _ filter: BulkRetryFilter, dryRun: Bool, rate: Int, catalog: PipelineCatalog, on runner: some QueryRunner
+        _ filter: BulkRetryFilter,
+        dryRun: Bool,
+        rate: Int,
+        catalog: PipelineCatalog,
+        on runner: some QueryRunner
     ) async throws -> (matched: Int, retried: Int, ids: [UUID]) {
         let matchSQL: PostgresQuery = """
             SELECT id FROM jobs
@@ -251,7 +306,9 @@ extension JobLedger {
             )
             SELECT (SELECT count(*) FROM matched)::int8, id FROM retried
             UNION ALL SELECT (SELECT count(*) FROM matched)::int8, NULL WHERE NOT EXISTS (SELECT 1 FROM retried)
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         var matched = 0
         var ids: [UUID] = []
         for try await (count, id) in rows.decode((Int, UUID?).self) {

@@ -44,7 +44,8 @@ public struct JobQueue: Sendable {
           end
         end
         return added
-        """)
+        """
+    )
 
     /// Pops up to `want` ids, one org at a time around the ring, skipping orgs at their cap and
     /// stopping at the pipeline's global cap. Each claim takes a slot (the lease token) in the
@@ -90,7 +91,8 @@ public struct JobQueue: Sendable {
           end
         end
         return out
-        """)
+        """
+    )
 
     /// Extends or re-takes (or, with lease 0, frees) slots. KEYS: the pipeline's active set, then
     /// each org's; ARGV: lease ms, then (key index, token) per slot.
@@ -111,7 +113,8 @@ public struct JobQueue: Sendable {
           end
         end
         return 1
-        """)
+        """
+    )
 
     /// Publishes queued jobs (others are ignored); returns how many ids were new to Redis.
     @discardableResult
@@ -157,11 +160,13 @@ public struct JobQueue: Sendable {
         let tokens = (0..<max).map { _ in UUID().uuidString.lowercased() }
         let base = base(config.name)
         let reply = try await redis.run(
-            Self.claimScript, keys: [base + "active", base + "ring", base + "ringset"],
+            Self.claimScript,
+            keys: [base + "active", base + "ring", base + "ringset"],
             arguments: [
                 base, String(max), String(config.globalConcurrency), String(config.perOrgConcurrency),
                 String(config.lease.milliseconds),
-            ] + tokens)
+            ] + tokens
+        )
         guard case .array(let items) = reply else { return [] }
         var claims: [Claim] = []
         var index = 0

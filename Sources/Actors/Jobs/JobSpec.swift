@@ -43,29 +43,59 @@ public struct JobSpec: Sendable {
     /// A job of `type` with `arguments`, for `scope`'s org (nil: a platform job, which an
     /// `OrgPipeline` refuses with `JobSpecError.needsOrg`).
     public init<P: Pipeline>(
-        _ type: P.Type, _ arguments: P.Arguments, scope: OrgScope?, priority: Int? = nil, runAt: Date? = nil, maxAttempts: Int? = nil,
-        uniqueKey: String? = nil, requestId: String? = nil
+        _ type: P.Type,
+        _ arguments: P.Arguments,
+        scope: OrgScope?,
+        priority: Int? = nil,
+        runAt: Date? = nil,
+        maxAttempts: Int? = nil,
+        uniqueKey: String? = nil,
+        requestId: String? = nil
     ) throws {
         try self.init(
-            JobPayload(type, arguments), scope: scope, priority: priority, runAt: runAt, maxAttempts: maxAttempts, uniqueKey: uniqueKey,
-            requestId: requestId)
+            JobPayload(type, arguments),
+            scope: scope,
+            priority: priority,
+            runAt: runAt,
+            maxAttempts: maxAttempts,
+            uniqueKey: uniqueKey,
+            requestId: requestId
+        )
     }
 
     /// A job of an already encoded payload (see `PipelineEntry.payload(argumentsJSON:)`).
     public init(
-        _ payload: JobPayload, scope: OrgScope?, priority: Int? = nil, runAt: Date? = nil, maxAttempts: Int? = nil,
-        uniqueKey: String? = nil, requestId: String? = nil
+        _ payload: JobPayload,
+        scope: OrgScope?,
+        priority: Int? = nil,
+        runAt: Date? = nil,
+        maxAttempts: Int? = nil,
+        uniqueKey: String? = nil,
+        requestId: String? = nil
     ) throws {
         if payload.needsOrg && scope == nil { throw JobSpecError.needsOrg(payload.pipeline) }
         self.init(
-            pipeline: payload.pipeline, orgId: scope?.orgId, argsJSON: payload.argsJSON, priority: priority, runAt: runAt,
-            maxAttempts: maxAttempts, uniqueKey: uniqueKey, requestId: requestId)
+            pipeline: payload.pipeline,
+            orgId: scope?.orgId,
+            argsJSON: payload.argsJSON,
+            priority: priority,
+            runAt: runAt,
+            maxAttempts: maxAttempts,
+            uniqueKey: uniqueKey,
+            requestId: requestId
+        )
     }
 
     /// Unchecked, by name: the scheduler, whose pipelines are named by their files (and tests).
     init(
-        pipeline: String, orgId: UUID?, argsJSON: String = "{}", priority: Int? = nil, runAt: Date? = nil, maxAttempts: Int? = nil,
-        uniqueKey: String? = nil, requestId: String? = nil
+        pipeline: String,
+        orgId: UUID?,
+        argsJSON: String = "{}",
+        priority: Int? = nil,
+        runAt: Date? = nil,
+        maxAttempts: Int? = nil,
+        uniqueKey: String? = nil,
+        requestId: String? = nil
     ) {
         self.payload = JobPayload(pipeline: pipeline, argsJSON: argsJSON)
         self.orgId = orgId

@@ -36,7 +36,11 @@ public struct JobSystem: Sendable {
     /// `count` identical jobs of `payload` per org of `scopes` (nil: a platform job) in one
     /// statement on `runner` (see `JobLedger.enqueueCopies`).
     public func enqueueCopies(
-        _ payload: JobPayload, scopes: [OrgScope?], count: Int, requestId: String?, on runner: some QueryRunner
+        _ payload: JobPayload,
+        scopes: [OrgScope?],
+        count: Int,
+        requestId: String?,
+        on runner: some QueryRunner
     ) async throws -> [EnqueuedJob] {
         guard let config = catalog[payload.pipeline] else { throw JobSpecError.unknownPipeline(payload.pipeline) }
         let jobs = try await ledger.enqueueCopies(payload, pipeline: config, scopes: scopes, count: count, requestId: requestId, on: runner)
@@ -52,7 +56,8 @@ public struct JobSystem: Sendable {
         } catch {
             logger.warning(
                 "publish after commit failed; the reconciler will publish these jobs",
-                metadata: ["jobs": .stringConvertible(jobs.count), "error": .string("\(error)")])
+                metadata: ["jobs": .stringConvertible(jobs.count), "error": .string("\(error)")]
+            )
         }
     }
 
@@ -68,7 +73,9 @@ public struct JobSystem: Sendable {
 
 /// Metric names of the orchestrator (documented in docs/orchestrator.md).
 public enum JobMetrics {
-    public static func enqueued(_ pipeline: String) -> Counter { Counter(label: "fieldwork_jobs_enqueued_total", dimensions: [("pipeline", pipeline)]) }
+    public static func enqueued(_ pipeline: String) -> Counter {
+        Counter(label: "fieldwork_jobs_enqueued_total", dimensions: [("pipeline", pipeline)])
+    }
     public static func started(_ pipeline: String) -> Counter { Counter(label: "fieldwork_jobs_started_total", dimensions: [("pipeline", pipeline)]) }
     public static func succeeded(_ pipeline: String) -> Counter {
         Counter(label: "fieldwork_jobs_succeeded_total", dimensions: [("pipeline", pipeline)])

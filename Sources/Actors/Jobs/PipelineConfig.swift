@@ -63,9 +63,16 @@ public struct PipelineConfig: Sendable {
     public var file: String
 
     public init(
-        name: String, maxAttempts: Int = 3, backoff: BackoffPolicy = .init(base: .seconds(1), cap: .seconds(300), jitter: .full),
-        timeout: Duration = .seconds(60), lease: Duration = .seconds(30), perOrgConcurrency: Int = 4, globalConcurrency: Int = 32,
-        priority: Int = 0, schedule: ScheduleConfig? = nil, file: String = "(built in)"
+        name: String,
+        maxAttempts: Int = 3,
+        backoff: BackoffPolicy = .init(base: .seconds(1), cap: .seconds(300), jitter: .full),
+        timeout: Duration = .seconds(60),
+        lease: Duration = .seconds(30),
+        perOrgConcurrency: Int = 4,
+        globalConcurrency: Int = 32,
+        priority: Int = 0,
+        schedule: ScheduleConfig? = nil,
+        file: String = "(built in)"
     ) {
         self.name = name
         self.maxAttempts = maxAttempts
@@ -148,7 +155,13 @@ public struct PipelineCatalog: Sendable {
             }
             return number
         }
-        func duration(_ map: [String: MiniYAML.Node], _ key: String, _ path: String, _ range: ClosedRange<Duration>, default value: Duration) throws -> Duration {
+        func duration(
+            _ map: [String: MiniYAML.Node],
+            _ key: String,
+            _ path: String,
+            _ range: ClosedRange<Duration>,
+            default value: Duration
+        ) throws -> Duration {
             guard let text = try scalar(map, key, path) else { return value }
             guard let parsed = parseDuration(text), range.contains(parsed) else {
                 throw fail(path, "a duration like 500ms, 30s, 5m or 1h between \(range.lowerBound) and \(range.upperBound), got \"\(text)\"")
@@ -171,7 +184,9 @@ public struct PipelineCatalog: Sendable {
             config.backoff.cap = try duration(backoff, "cap", "backoff.cap", .milliseconds(1)...(.seconds(7 * 86_400)), default: .seconds(300))
             if config.backoff.cap < config.backoff.base { throw fail("backoff.cap", "a duration no shorter than backoff.base") }
             if let jitter = try scalar(backoff, "jitter", "backoff.jitter") {
-                guard let value = BackoffPolicy.Jitter(rawValue: jitter) else { throw fail("backoff.jitter", "none, full or equal, got \"\(jitter)\"") }
+                guard let value = BackoffPolicy.Jitter(rawValue: jitter) else {
+                    throw fail("backoff.jitter", "none, full or equal, got \"\(jitter)\"")
+                }
                 config.backoff.jitter = value
             }
         }
@@ -295,7 +310,8 @@ enum MiniYAML {
 
     static func unquote(_ text: String, fail: (String) -> PipelineConfigError) throws -> String {
         guard let first = text.first, first == "\"" || first == "'" else {
-            if text.hasPrefix("[") || text.hasPrefix("{") || text.hasPrefix("&") || text.hasPrefix("*") || text.hasPrefix("|") || text.hasPrefix(">") {
+            if text.hasPrefix("[") || text.hasPrefix("{") || text.hasPrefix("&") || text.hasPrefix("*") || text.hasPrefix("|") || text.hasPrefix(">")
+            {
                 throw fail("a plain or quoted scalar (lists, flow maps, anchors and block scalars are not supported)")
             }
             return text

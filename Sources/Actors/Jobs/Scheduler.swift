@@ -112,7 +112,8 @@ public final class Scheduler: Sendable {
     func logFailure(_ config: PipelineConfig, org: UUID?, _ error: any Error) {
         logger.warning(
             "schedule firing failed; retried next tick",
-            metadata: ["schedule": .string(config.name), "org_id": .string(org?.uuidString.lowercased() ?? ""), "error": .string("\(error)")])
+            metadata: ["schedule": .string(config.name), "org_id": .string(org?.uuidString.lowercased() ?? ""), "error": .string("\(error)")]
+        )
     }
 
     func organizations() async throws -> [(UUID, TimeZone)] {
@@ -145,15 +146,22 @@ public final class Scheduler: Sendable {
         let periodText = period.formatted(.iso8601)
         let orgKey = org?.uuidString.lowercased() ?? ""
         let spec = JobSpec(
-            pipeline: config.name, orgId: org, argsJSON: try JobArgumentsCoding.encode(ScheduledRun(schedule: config.name, period: periodText)),
-            uniqueKey: "schedule:\(config.name):\(periodText)\(org == nil ? "" : ":\(orgKey)")")
-        let jobs = self.jobs, id = self.id, logger = self.logger
+            pipeline: config.name,
+            orgId: org,
+            argsJSON: try JobArgumentsCoding.encode(ScheduledRun(schedule: config.name, period: periodText)),
+            uniqueKey: "schedule:\(config.name):\(periodText)\(org == nil ? "" : ":\(orgKey)")"
+        )
+        let jobs = self.jobs
+        let id = self.id
+        let logger = self.logger
         let enqueued: [EnqueuedJob] = try await jobs.db.inTransaction(logger: logger) { connection in
             let rows = try await connection.query(
                 """
                 INSERT INTO schedule_runs (schedule, period, org_key, fired_by) VALUES (\(config.name), \(period), \(orgKey), \(id))
                 ON CONFLICT DO NOTHING RETURNING 1
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             var inserted = false
             for try await _ in rows { inserted = true }
             guard inserted else { return [] }
@@ -168,7 +176,11 @@ public final class Scheduler: Sendable {
         state.withLockedValue { $0.fired += 1 }
         logger.info(
             "schedule fired",
-            metadata: ["schedule": .string(config.name), "period": .string(periodText), "org_id": .string(orgKey), "job_id": .string(enqueued[0].id.uuidString.lowercased())])
+            metadata: [
+                "schedule": .string(config.name), "period": .string(periodText), "org_id": .string(orgKey),
+                "job_id": .string(enqueued[0].id.uuidString.lowercased()),
+            ]
+        )
         await jobs.publish(enqueued)
     }
 
@@ -180,7 +192,9 @@ public final class Scheduler: Sendable {
             WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
               AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
               AND ((l.classid::int8 << 32) | l.objid::int8) = \(lockKey)
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         for try await name in rows.decode(String.self) {
             return name.hasPrefix("fieldwork-scheduler ") ? String(name.dropFirst("fieldwork-scheduler ".count)) : name
         }
@@ -197,7 +211,12 @@ public final class Scheduler: Sendable {
 
     /// Enqueues a schedule's job now, outside its cron (one per org for a per-org schedule), on
     /// `connection`; the caller publishes after its commit.
-    public static func trigger(_ config: PipelineConfig, jobs: JobSystem, requestId: String?, on connection: PostgresConnection) async throws -> [EnqueuedJob] {
+    public static func trigger(
+        _ config: PipelineConfig,
+        jobs: JobSystem,
+        requestId: String?,
+        on connection: PostgresConnection
+    ) async throws -> [EnqueuedJob] {
         guard let schedule = config.schedule else { return [] }
         let now = Date().formatted(.iso8601)
         var orgs: [UUID?] = [nil]

@@ -21,7 +21,9 @@ extension Supervisor {
         do {
             if !running.isEmpty {
                 let alive = try await jobs.ledger.heartbeat(
-                    running.map { (id: $0.job.id, token: $0.job.leaseToken, lease: $0.config.lease) }, on: jobs.db)
+                    running.map { (id: $0.job.id, token: $0.job.leaseToken, lease: $0.config.lease) },
+                    on: jobs.db
+                )
                 for entry in running {
                     // `alive` is keyed by job id, and only the attempt whose token matched is in it.
                     switch alive[entry.job.id] {
@@ -32,8 +34,14 @@ extension Supervisor {
                 }
             }
             try await jobs.ledger.workerHeartbeat(
-                id: settings.id, host: settings.host, pid: settings.pid, pipelines: served.map(\.name),
-                lease: served.map(\.lease).min() ?? .seconds(30), running: running.count, on: jobs.db)
+                id: settings.id,
+                host: settings.host,
+                pid: settings.pid,
+                pipelines: served.map(\.name),
+                lease: served.map(\.lease).min() ?? .seconds(30),
+                running: running.count,
+                on: jobs.db
+            )
         } catch {
             logger.warning("heartbeat failed", metadata: ["error": .string("\(error)")])
         }
@@ -55,7 +63,8 @@ extension Supervisor {
     }
 
     func maintain(reconcile due: Bool, gauges: Bool) async {
-        let ledger = jobs.ledger, db = jobs.db
+        let ledger = jobs.ledger
+        let db = jobs.db
         do {
             while true {
                 let promoted = try await ledger.promoteDue(on: db)
@@ -85,8 +94,11 @@ extension Supervisor {
         if !rescued.isEmpty {
             logger.warning(
                 "rescued jobs whose lease expired",
-                metadata: ["requeued": .stringConvertible(rescued.filter { $0.state == .queued }.count),
-                           "dead": .stringConvertible(rescued.filter { $0.state == .dead }.count)])
+                metadata: [
+                    "requeued": .stringConvertible(rescued.filter { $0.state == .queued }.count),
+                    "dead": .stringConvertible(rescued.filter { $0.state == .dead }.count),
+                ]
+            )
             await jobs.publish(rescued)
         }
     }

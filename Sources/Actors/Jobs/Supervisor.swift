@@ -24,8 +24,12 @@ public struct WorkerSettings: Sendable {
     public var pipelines: Set<String>?
 
     public init(
-        concurrency: Int = 32, shutdownGrace: Duration = .seconds(25), maintenanceInterval: Duration = .seconds(1),
-        reconcileInterval: Duration = .seconds(10), reconcileGrace: Duration = .seconds(5), pipelines: Set<String>? = nil
+        concurrency: Int = 32,
+        shutdownGrace: Duration = .seconds(25),
+        maintenanceInterval: Duration = .seconds(1),
+        reconcileInterval: Duration = .seconds(10),
+        reconcileGrace: Duration = .seconds(5),
+        pipelines: Set<String>? = nil
     ) {
         let host = ProcessInfo.processInfo.hostName
         let pid = Int(ProcessInfo.processInfo.processIdentifier)
@@ -100,7 +104,10 @@ public actor Supervisor {
         let sample = try JobArgumentsCoding.encode(ScheduledRun(schedule: config.name, period: "2026-01-01T00:00:00Z", trigger: "manual"))
         guard entry.accepts(argumentsJSON: sample) else {
             throw PipelineConfigError(
-                file: config.file, key: "schedule", expected: "a pipeline whose arguments accept a scheduled run ({schedule, period})")
+                file: config.file,
+                key: "schedule",
+                expected: "a pipeline whose arguments accept a scheduled run ({schedule, period})"
+            )
         }
     }
 
@@ -114,7 +121,8 @@ public actor Supervisor {
     public func run() async {
         logger.info(
             "worker started",
-            metadata: ["worker_id": .string(settings.id), "pipelines": .string(served.map(\.name).joined(separator: ","))])
+            metadata: ["worker_id": .string(settings.id), "pipelines": .string(served.map(\.name).joined(separator: ","))]
+        )
         await withDiscardingTaskGroup { group in
             group.addTask { await self.completions.run() }
             group.addTask { await self.slots.run() }
@@ -176,8 +184,15 @@ public actor Supervisor {
     nonisolated func execute(_ launch: TenantPipeline.Launch) async {
         let config = launch.tenant.config
         let execution = JobExecution(
-            job: launch.job, config: config, pipeline: pipelines[config.name]!, jobs: jobs, workerId: settings.id, logger: logger,
-            control: launch.control, completions: completions)
+            job: launch.job,
+            config: config,
+            pipeline: pipelines[config.name]!,
+            jobs: jobs,
+            workerId: settings.id,
+            logger: logger,
+            control: launch.control,
+            completions: completions
+        )
         await execution.run()
         await launch.tenant.finished(launch.job.leaseToken)
         await finished(launch.job.leaseToken)

@@ -8,7 +8,11 @@ extension AssignmentRepository {
     /// The assignment's voters in walk order (precinct, street, house number as a number, unit, id),
     /// each with the result and time of its latest interaction; keyset-paged on those five values.
     public func walk(
-        _ id: UUID, in scope: OrgScope, limit: Int, after: KeyCursor?, on db: some QueryRunner
+        _ id: UUID,
+        in scope: OrgScope,
+        limit: Int,
+        after: KeyCursor?,
+        on db: some QueryRunner
     ) async throws -> (items: [AssignedVoter], nextCursor: String?) {
         let key = after?.values ?? Self.walkStart
         let rows = try await db.run(
@@ -27,7 +31,9 @@ extension AssignmentRepository {
                   > (\(key[0]), \(key[1]), \(Int(key[2]) ?? -1)::int8, \(key[3]), \(UUID(uuidString: key[4]) ?? UUID()))
             ORDER BY COALESCE(v.precinct, ''), COALESCE(v.res_street_name, ''), COALESCE(v.res_house_sort, 0)::int8, COALESCE(v.res_unit, ''), v.id
             LIMIT \(limit + 1)
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         var items: [(AssignedVoter, [String])] = []
         for try await row in rows {
             var c = Columns(row)

@@ -20,14 +20,25 @@ public struct AssignmentRepository: Sendable {
 
     static func read(_ c: inout Columns) throws -> Assignment {
         Assignment(
-            id: try c.next(), listId: try c.next(), listName: try c.next(), canvasserId: try c.next(), canvasserName: try c.next(),
-            status: try c.raw(AssignmentStatus.self), assignedBy: try c.next(), createdAt: try c.next(),
-            progress: AssignmentProgress(total: try c.next(), attempted: try c.next(), contacted: try c.next()))
+            id: try c.next(),
+            listId: try c.next(),
+            listName: try c.next(),
+            canvasserId: try c.next(),
+            canvasserName: try c.next(),
+            status: try c.raw(AssignmentStatus.self),
+            assignedBy: try c.next(),
+            createdAt: try c.next(),
+            progress: AssignmentProgress(total: try c.next(), attempted: try c.next(), contacted: try c.next())
+        )
     }
 
     /// Newest first.
     public func assignments(
-        in scope: OrgScope, filter: AssignmentFilter, limit: Int, after cursor: PageCursor?, on db: some QueryRunner
+        in scope: OrgScope,
+        filter: AssignmentFilter,
+        limit: Int,
+        after cursor: PageCursor?,
+        on db: some QueryRunner
     ) async throws -> Page<Assignment> {
         let status = filter.status?.rawValue
         let rows = try await db.run(
@@ -40,7 +51,9 @@ public struct AssignmentRepository: Sendable {
               AND (\(status)::text IS NULL OR a.status = \(status))
               AND \(page: cursor, time: "a.created_at", id: "a.id")
             ORDER BY a.created_at DESC, a.id DESC LIMIT \(limit + 1)
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         return try await Page.newestFirst(rows, limit: limit) { c in
             let assignment = try Self.read(&c)
             return (assignment, PageCursor(micros: try c.next(), id: assignment.id))
@@ -50,7 +63,9 @@ public struct AssignmentRepository: Sendable {
     /// One assignment with its progress; nil if this org has none with that id.
     public func assignment(_ id: UUID, in scope: OrgScope, on db: some QueryRunner) async throws -> Assignment? {
         let rows = try await db.run(
-            "SELECT \(unescaped: Self.columns) FROM \(unescaped: Self.from) WHERE a.org_id = \(scope.orgId) AND a.id = \(id)", logger: logger)
+            "SELECT \(unescaped: Self.columns) FROM \(unescaped: Self.from) WHERE a.org_id = \(scope.orgId) AND a.id = \(id)",
+            logger: logger
+        )
         for try await row in rows {
             var columns = Columns(row)
             return try Self.read(&columns)
@@ -68,7 +83,9 @@ public struct AssignmentRepository: Sendable {
                 SELECT \(scope.orgId), \(list), \(canvasser), \(by)
                 WHERE EXISTS (SELECT 1 FROM lists WHERE org_id = \(scope.orgId) AND id = \(list))
                 RETURNING id
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             for try await id in rows.decode(UUID.self) { return id }
         } catch let error where error.foreignKeyConstraint == "assignments_org_id_list_id_fkey" {
             throw CampaignError.notFound("no list with id \(list.uuidString.lowercased()); it was deleted meanwhile")
@@ -82,7 +99,8 @@ public struct AssignmentRepository: Sendable {
     public func update(_ id: UUID, status: AssignmentStatus, in scope: OrgScope, on db: some QueryRunner) async throws -> Bool {
         let rows = try await db.run(
             "UPDATE assignments SET status = \(status.rawValue), updated_at = now() WHERE org_id = \(scope.orgId) AND id = \(id) RETURNING id",
-            logger: logger)
+            logger: logger
+        )
         for try await _ in rows { return true }
         return false
     }

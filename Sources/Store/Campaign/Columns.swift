@@ -40,7 +40,9 @@ struct Columns {
 extension Page {
     /// A newest-first page from `limit + 1` rows, each decoded into an item and its `(time, id)` cursor.
     static func newestFirst(
-        _ rows: PostgresRowSequence, limit: Int, _ decode: (inout Columns) throws -> (Item, PageCursor)
+        _ rows: PostgresRowSequence,
+        limit: Int,
+        _ decode: (inout Columns) throws -> (Item, PageCursor)
     ) async throws -> Page<Item> {
         var out: [(Item, PageCursor)] = []
         for try await row in rows {

@@ -12,7 +12,8 @@ public struct EventOutbox: Sendable {
     /// Appends an event in the caller's transaction, so it exists exactly when the change commits.
     public func append(type: String, payload: String, in scope: OrgScope, on connection: PostgresConnection) async throws {
         try await connection.query(
-            "INSERT INTO events (org_id, type, payload) VALUES (\(scope.orgId), \(type), \(payload)::jsonb)", logger: logger
+            "INSERT INTO events (org_id, type, payload) VALUES (\(scope.orgId), \(type), \(payload)::jsonb)",
+            logger: logger
         ).consume()
     }
 }

@@ -60,8 +60,17 @@ public struct NewInteraction: Sendable {
     public let answers: [SurveyResponse]
 
     public init(
-        clientUuid: UUID, voterId: UUID, assignmentId: UUID?, listId: UUID?, channel: InteractionChannel, result: InteractionResult,
-        occurredAt: Date, notes: String?, latitude: Double?, longitude: Double?, answers: [SurveyResponse]
+        clientUuid: UUID,
+        voterId: UUID,
+        assignmentId: UUID?,
+        listId: UUID?,
+        channel: InteractionChannel,
+        result: InteractionResult,
+        occurredAt: Date,
+        notes: String?,
+        latitude: Double?,
+        longitude: Double?,
+        answers: [SurveyResponse]
     ) {
         self.clientUuid = clientUuid
         self.voterId = voterId

@@ -7,7 +7,12 @@ extension InteractionRepository {
     /// the same uuids resolve in the unique constraint, never by a read-then-write. A voter,
     /// assignment, list or question deleted by a transaction that committed after the caller's
     /// checks is a `conflict` (submitting again rejects just that item).
-    public func record(_ items: [NewInteraction], canvasser: UUID, in scope: OrgScope, on connection: PostgresConnection) async throws
+    public func record(
+        _ items: [NewInteraction],
+        canvasser: UUID,
+        in scope: OrgScope,
+        on connection: PostgresConnection
+    ) async throws
         -> [UUID: RecordedInteraction]
     {
         guard !items.isEmpty else { return [:] }
@@ -16,18 +21,24 @@ extension InteractionRepository {
             try await insertAnswers(items, recorded: result, in: scope, on: connection)
             return result
         } catch let error where error.foreignKeyConstraint != nil {
-            let what = switch error.foreignKeyConstraint ?? "" {
-            case "interactions_org_id_voter_id_fkey": "a voter"
-            case "interactions_org_id_assignment_id_fkey": "an assignment"
-            case "interactions_org_id_list_id_fkey": "an assignment's list"
-            case "survey_responses_org_id_question_id_fkey": "a survey question"
-            default: "a row it refers to"
-            }
+            let what =
+                switch error.foreignKeyConstraint ?? "" {
+                case "interactions_org_id_voter_id_fkey": "a voter"
+                case "interactions_org_id_assignment_id_fkey": "an assignment"
+                case "interactions_org_id_list_id_fkey": "an assignment's list"
+                case "survey_responses_org_id_question_id_fkey": "a survey question"
+                default: "a row it refers to"
+                }
             throw CampaignError.conflict("\(what) of this batch was deleted while it was recorded; submit the batch again")
         }
     }
 
-    private func insert(_ items: [NewInteraction], canvasser: UUID, in scope: OrgScope, on connection: PostgresConnection) async throws
+    private func insert(
+        _ items: [NewInteraction],
+        canvasser: UUID,
+        in scope: OrgScope,
+        on connection: PostgresConnection
+    ) async throws
         -> [UUID: RecordedInteraction]
     {
         var result: [UUID: RecordedInteraction] = [:]
@@ -47,13 +58,16 @@ extension InteractionRepository {
             ORDER BY t.ord
             ON CONFLICT (org_id, client_interaction_uuid) DO NOTHING
             RETURNING client_interaction_uuid, id
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         for try await (uuid, id) in rows.decode((UUID, UUID).self) { result[uuid] = RecordedInteraction(id: id, created: true) }
         let missing = Array(Set(items.map(\.clientUuid)).subtracting(result.keys))
         if !missing.isEmpty {
             let existing = try await connection.query(
                 "SELECT client_interaction_uuid, id FROM interactions WHERE org_id = \(scope.orgId) AND client_interaction_uuid = ANY(\(missing))",
-                logger: logger)
+                logger: logger
+            )
             for try await (uuid, id) in existing.decode((UUID, UUID).self) { result[uuid] = RecordedInteraction(id: id, created: false) }
         }
         return result
@@ -61,7 +75,10 @@ extension InteractionRepository {
 
     /// The answers of the interactions this call created (once per client uuid).
     private func insertAnswers(
-        _ items: [NewInteraction], recorded: [UUID: RecordedInteraction], in scope: OrgScope, on connection: PostgresConnection
+        _ items: [NewInteraction],
+        recorded: [UUID: RecordedInteraction],
+        in scope: OrgScope,
+        on connection: PostgresConnection
     ) async throws {
         var rows: [(UUID, UUID, String)] = []
         var seen: Set<UUID> = []
@@ -79,7 +96,8 @@ extension InteractionRepository {
             SELECT \(scope.orgId), t.i, t.q, t.a::jsonb
             FROM unnest(\(rows.map(\.0))::uuid[], \(rows.map(\.1))::uuid[], \(rows.map(\.2))::text[]) AS t(i, q, a)
             ON CONFLICT DO NOTHING
-            """, logger: logger
+            """,
+            logger: logger
         ).consume()
     }
 }

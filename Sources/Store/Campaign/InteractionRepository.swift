@@ -20,11 +20,23 @@ public struct InteractionRepository: Sendable {
 
     static func read(_ c: inout Columns) throws -> Interaction {
         var interaction = Interaction(
-            id: try c.next(), clientInteractionUuid: try c.next(), voterId: try c.next(), assignmentId: try c.next(), listId: try c.next(),
-            canvasserId: try c.next(), channel: try c.raw(InteractionChannel.self), result: try c.raw(InteractionResult.self),
-            occurredAt: try c.next(), receivedAt: try c.next(), notes: try c.next(), latitude: try c.next(), longitude: try c.next(),
-            surveyResponses: [])
-        let questions = try c.next([UUID].self), answers = try c.next([String].self)
+            id: try c.next(),
+            clientInteractionUuid: try c.next(),
+            voterId: try c.next(),
+            assignmentId: try c.next(),
+            listId: try c.next(),
+            canvasserId: try c.next(),
+            channel: try c.raw(InteractionChannel.self),
+            result: try c.raw(InteractionResult.self),
+            occurredAt: try c.next(),
+            receivedAt: try c.next(),
+            notes: try c.next(),
+            latitude: try c.next(),
+            longitude: try c.next(),
+            surveyResponses: []
+        )
+        let questions = try c.next([UUID].self)
+        let answers = try c.next([String].self)
         let decoder = JSONDecoder()
         interaction.surveyResponses = try zip(questions, answers).map { question, answer in
             SurveyResponse(questionId: question, answer: try decoder.decode(SurveyAnswer.self, from: Data(answer.utf8)))
@@ -34,7 +46,11 @@ public struct InteractionRepository: Sendable {
 
     /// Newest first by when they happened.
     public func interactions(
-        in scope: OrgScope, filter: InteractionFilter, limit: Int, after cursor: PageCursor?, on db: some QueryRunner
+        in scope: OrgScope,
+        filter: InteractionFilter,
+        limit: Int,
+        after cursor: PageCursor?,
+        on db: some QueryRunner
     ) async throws -> Page<Interaction> {
         let rows = try await db.run(
             """
@@ -48,7 +64,9 @@ public struct InteractionRepository: Sendable {
               AND (\(filter.to)::timestamptz IS NULL OR i.occurred_at < \(filter.to))
               AND \(page: cursor, time: "i.occurred_at", id: "i.id")
             ORDER BY i.occurred_at DESC, i.id DESC LIMIT \(limit + 1)
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         return try await Page.newestFirst(rows, limit: limit) { c in
             let interaction = try Self.read(&c)
             return (interaction, PageCursor(micros: try c.next(), id: interaction.id))
@@ -66,7 +84,9 @@ public struct InteractionRepository: Sendable {
                 SELECT DISTINCT lm.voter_id FROM list_members lm
                 JOIN assignments a ON a.org_id = lm.org_id AND a.list_id = lm.list_id
                 WHERE lm.org_id = \(scope.orgId) AND a.canvasser_id = \(canvasser) AND a.status = 'active' AND lm.voter_id = ANY(\(voterIds))
-                """, logger: logger)
+                """,
+                logger: logger
+            )
         } else {
             rows = try await db.run("SELECT id FROM voters WHERE org_id = \(scope.orgId) AND id = ANY(\(voterIds))", logger: logger)
         }
@@ -77,12 +97,16 @@ public struct InteractionRepository: Sendable {
 
     /// The named assignments with which of `voterIds` are on their lists.
     public func assignmentRefs(
-        _ ids: [UUID], voters voterIds: [UUID], in scope: OrgScope, on db: some QueryRunner
+        _ ids: [UUID],
+        voters voterIds: [UUID],
+        in scope: OrgScope,
+        on db: some QueryRunner
     ) async throws -> [UUID: AssignmentRef] {
         guard !ids.isEmpty else { return [:] }
         var refs: [UUID: (UUID, UUID, Bool)] = [:]
         for try await (id, list, canvasser, status) in try await db.run(
-            "SELECT id, list_id, canvasser_id, status FROM assignments WHERE org_id = \(scope.orgId) AND id = ANY(\(ids))", logger: logger
+            "SELECT id, list_id, canvasser_id, status FROM assignments WHERE org_id = \(scope.orgId) AND id = ANY(\(ids))",
+            logger: logger
         ).decode((UUID, UUID, UUID, String).self) {
             refs[id] = (list, canvasser, status == AssignmentStatus.active.rawValue)
         }
@@ -108,7 +132,8 @@ public struct InteractionRepository: Sendable {
         var found: [UUID: UUID] = [:]
         let rows = try await db.run(
             "SELECT client_interaction_uuid, id FROM interactions WHERE org_id = \(scope.orgId) AND client_interaction_uuid = ANY(\(uuids))",
-            logger: logger)
+            logger: logger
+        )
         for try await (uuid, id) in rows.decode((UUID, UUID).self) { found[uuid] = id }
         return found
     }

@@ -14,8 +14,14 @@ public struct SurveyQuestionRepository: Sendable {
 
     static func read(_ c: inout Columns) throws -> SurveyQuestion {
         SurveyQuestion(
-            id: try c.next(), key: try c.next(), prompt: try c.next(), type: try c.raw(QuestionType.self), choices: try c.next(),
-            active: try c.next(), createdAt: try c.next())
+            id: try c.next(),
+            key: try c.next(),
+            prompt: try c.next(),
+            type: try c.raw(QuestionType.self),
+            choices: try c.next(),
+            active: try c.next(),
+            createdAt: try c.next()
+        )
     }
 
     static func first(_ rows: PostgresRowSequence) async throws -> SurveyQuestion? {
@@ -34,7 +40,9 @@ public struct SurveyQuestionRepository: Sendable {
             WHERE q.org_id = \(scope.orgId)
               AND \(page: cursor, time: "q.created_at", id: "q.id")
             ORDER BY q.created_at DESC, q.id DESC LIMIT \(limit + 1)
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         return try await Page.newestFirst(rows, limit: limit) { c in
             let question = try Self.read(&c)
             return (question, PageCursor(micros: try c.next(), id: question.id))
@@ -43,24 +51,37 @@ public struct SurveyQuestionRepository: Sendable {
 
     /// Adds a question (validated by the caller); `conflict` when its key is taken.
     public func create(
-        key: String, prompt: String, type: QuestionType, choices: [String]?, active: Bool, in scope: OrgScope, on db: some QueryRunner
+        key: String,
+        prompt: String,
+        type: QuestionType,
+        choices: [String]?,
+        active: Bool,
+        in scope: OrgScope,
+        on db: some QueryRunner
     ) async throws -> SurveyQuestion {
         do {
             let rows = try await db.run(
                 """
                 INSERT INTO survey_questions AS q (org_id, key, prompt, type, choices, active)
                 VALUES (\(scope.orgId), \(key), \(prompt), \(type.rawValue), \(choices), \(active)) RETURNING \(unescaped: Self.columns)
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             guard let question = try await Self.first(rows) else { throw StoreError.unexpected("no question row") }
             return question
-        } catch where error.isUniqueViolation {
+        } catch  where error.isUniqueViolation {
             throw CampaignError.conflict("a survey question with key \(key) exists")
         }
     }
 
     /// Changes a question; nil leaves a field as it is.
     public func update(
-        _ id: UUID, prompt: String?, choices: [String]?, active: Bool?, in scope: OrgScope, on db: some QueryRunner
+        _ id: UUID,
+        prompt: String?,
+        choices: [String]?,
+        active: Bool?,
+        in scope: OrgScope,
+        on db: some QueryRunner
     ) async throws -> SurveyQuestion? {
         try await Self.first(
             try await db.run(
@@ -68,7 +89,10 @@ public struct SurveyQuestionRepository: Sendable {
                 UPDATE survey_questions AS q SET prompt = COALESCE(\(prompt), q.prompt), choices = COALESCE(\(choices), q.choices),
                        active = COALESCE(\(active), q.active), updated_at = now()
                 WHERE q.org_id = \(scope.orgId) AND q.id = \(id) RETURNING \(unescaped: Self.columns)
-                """, logger: logger))
+                """,
+                logger: logger
+            )
+        )
     }
 
     /// The rules of the named questions this org has.
@@ -77,7 +101,8 @@ public struct SurveyQuestionRepository: Sendable {
         var rules: [UUID: QuestionRule] = [:]
         let rows = try await db.run(
             "SELECT id, type, COALESCE(choices, '{}'::text[]), active FROM survey_questions WHERE org_id = \(scope.orgId) AND id = ANY(\(ids))",
-            logger: logger)
+            logger: logger
+        )
         for try await (id, type, choices, active) in rows.decode((UUID, String, [String], Bool).self) {
             guard let type = QuestionType(rawValue: type) else { throw StoreError.unexpected("question type \(type)") }
             rules[id] = QuestionRule(type: type, choices: choices, active: active)

@@ -14,17 +14,44 @@ extension Voter {
     /// Decodes binary columns: building JSON in Postgres and decoding it again was half of a voter page's CPU.
     static func read(_ c: inout Columns) throws -> Voter {
         Voter(
-            id: try c.next(), externalId: try c.next(), firstName: try c.next(), lastName: try c.next(),
+            id: try c.next(),
+            externalId: try c.next(),
+            firstName: try c.next(),
+            lastName: try c.next(),
             residence: Address(
-                houseNumber: try c.next(), houseFraction: try c.next(), streetDirection: try c.next(), streetName: try c.next(),
-                unit: try c.next(), city: try c.next(), state: try c.next(), zip5: try c.next(), zip4: try c.next()),
-            status: try c.raw(VoterStatus.self), createdAt: try c.next(), updatedAt: try c.next(),
+                houseNumber: try c.next(),
+                houseFraction: try c.next(),
+                streetDirection: try c.next(),
+                streetName: try c.next(),
+                unit: try c.next(),
+                city: try c.next(),
+                state: try c.next(),
+                zip5: try c.next(),
+                zip4: try c.next()
+            ),
+            status: try c.raw(VoterStatus.self),
+            createdAt: try c.next(),
+            updatedAt: try c.next(),
             details: VoterDetails(
-                middleName: try c.next(), suffix: try c.next(), birthYear: try c.next(), sex: try c.next(), race: try c.next(),
-                party: try c.next(), mailing: try c.json(Address.self), parish: try c.next(), ward: try c.next(),
-                precinct: try c.next(), congressionalDistrict: try c.next(), senateDistrict: try c.next(),
-                houseDistrict: try c.next(), registrationDate: try c.next(), phone: try c.next(), latitude: try c.next(),
-                longitude: try c.next()))
+                middleName: try c.next(),
+                suffix: try c.next(),
+                birthYear: try c.next(),
+                sex: try c.next(),
+                race: try c.next(),
+                party: try c.next(),
+                mailing: try c.json(Address.self),
+                parish: try c.next(),
+                ward: try c.next(),
+                precinct: try c.next(),
+                congressionalDistrict: try c.next(),
+                senateDistrict: try c.next(),
+                houseDistrict: try c.next(),
+                registrationDate: try c.next(),
+                phone: try c.next(),
+                latitude: try c.next(),
+                longitude: try c.next()
+            )
+        )
     }
 
     static func read(_ row: PostgresRow) throws -> Voter {

@@ -11,8 +11,15 @@ public struct Address: Sendable, Equatable, Codable {
     public var houseNumber, houseFraction, streetDirection, streetName, unit, city, state, zip5, zip4: String?
 
     public init(
-        houseNumber: String? = nil, houseFraction: String? = nil, streetDirection: String? = nil, streetName: String? = nil,
-        unit: String? = nil, city: String? = nil, state: String? = nil, zip5: String? = nil, zip4: String? = nil
+        houseNumber: String? = nil,
+        houseFraction: String? = nil,
+        streetDirection: String? = nil,
+        streetName: String? = nil,
+        unit: String? = nil,
+        city: String? = nil,
+        state: String? = nil,
+        zip5: String? = nil,
+        zip4: String? = nil
     ) {
         self.houseNumber = houseNumber
         self.houseFraction = houseFraction
@@ -61,10 +68,23 @@ public struct VoterDetails: Sendable, Equatable {
     public var longitude: Double?
 
     public init(
-        middleName: String? = nil, suffix: String? = nil, birthYear: Int? = nil, sex: String? = nil, race: String? = nil,
-        party: String? = nil, mailing: Address? = nil, parish: String? = nil, ward: String? = nil, precinct: String? = nil,
-        congressionalDistrict: String? = nil, senateDistrict: String? = nil, houseDistrict: String? = nil,
-        registrationDate: String? = nil, phone: String? = nil, latitude: Double? = nil, longitude: Double? = nil
+        middleName: String? = nil,
+        suffix: String? = nil,
+        birthYear: Int? = nil,
+        sex: String? = nil,
+        race: String? = nil,
+        party: String? = nil,
+        mailing: Address? = nil,
+        parish: String? = nil,
+        ward: String? = nil,
+        precinct: String? = nil,
+        congressionalDistrict: String? = nil,
+        senateDistrict: String? = nil,
+        houseDistrict: String? = nil,
+        registrationDate: String? = nil,
+        phone: String? = nil,
+        latitude: Double? = nil,
+        longitude: Double? = nil
     ) {
         self.middleName = middleName
         self.suffix = suffix
@@ -96,7 +116,12 @@ public struct VoterDraft: Sendable {
     public var details: VoterDetails
 
     public init(
-        externalId: String, firstName: String, lastName: String, residence: Address?, status: VoterStatus?, details: VoterDetails
+        externalId: String,
+        firstName: String,
+        lastName: String,
+        residence: Address?,
+        status: VoterStatus?,
+        details: VoterDetails
     ) {
         self.externalId = externalId
         self.firstName = firstName
@@ -118,7 +143,12 @@ public struct VoterPatch: Sendable {
     public var details: VoterDetails
 
     public init(
-        externalId: String?, firstName: String?, lastName: String?, residence: Address?, status: VoterStatus?, details: VoterDetails
+        externalId: String?,
+        firstName: String?,
+        lastName: String?,
+        residence: Address?,
+        status: VoterStatus?,
+        details: VoterDetails
     ) {
         self.externalId = externalId
         self.firstName = firstName
@@ -139,7 +169,11 @@ public struct VoterFilter: Sendable {
     public var zip5: String?
 
     public init(
-        q: String? = nil, parish: String? = nil, precinct: String? = nil, party: String? = nil, status: VoterStatus? = nil,
+        q: String? = nil,
+        parish: String? = nil,
+        precinct: String? = nil,
+        party: String? = nil,
+        status: VoterStatus? = nil,
         zip5: String? = nil
     ) {
         self.q = q

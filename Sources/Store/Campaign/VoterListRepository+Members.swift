@@ -23,7 +23,9 @@ extension VoterListRepository {
                 SELECT (SELECT count(*) FROM inserted)::int8, (SELECT count(*) FROM known)::int8,
                        COALESCE((SELECT array_agg(w.id) FROM wanted w WHERE w.id NOT IN (SELECT id FROM known)), '{}'::uuid[]),
                        (SELECT member_count FROM counted)
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             for try await (added, known, missing, _) in rows.decode((Int, Int, [UUID], Int?).self) {
                 return MembersAdded(added: added, alreadyPresent: known - added, notFound: missing)
             }
@@ -48,21 +50,29 @@ extension VoterListRepository {
                 WHERE org_id = \(scope.orgId) AND id = \(list) RETURNING member_count
             )
             SELECT (SELECT count(*) FROM removed)::int8, (SELECT member_count FROM counted)
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         for try await (removed, _) in rows.decode((Int, Int?).self) { return removed }
         return 0
     }
 
     /// A page of the list's voters by voter id.
     public func members(
-        of list: UUID, in scope: OrgScope, limit: Int, after: UUID?, on db: some QueryRunner
+        of list: UUID,
+        in scope: OrgScope,
+        limit: Int,
+        after: UUID?,
+        on db: some QueryRunner
     ) async throws -> (items: [Voter], nextCursor: String?) {
         let rows = try await db.run(
             """
             SELECT \(unescaped: Voter.columns) FROM list_members lm JOIN voters v ON v.org_id = lm.org_id AND v.id = lm.voter_id
             WHERE lm.org_id = \(scope.orgId) AND lm.list_id = \(list) AND (\(after == nil) OR lm.voter_id > \(after ?? UUID()))
             ORDER BY lm.voter_id LIMIT \(limit + 1)
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         var items: [Voter] = []
         for try await row in rows { items.append(try Voter.read(row)) }
         let kept = Array(items.prefix(limit))

@@ -14,8 +14,16 @@ public struct VoterListRepository: Sendable {
 
     static func read(_ c: inout Columns) throws -> VoterList {
         VoterList(
-            id: try c.next(), name: try c.next(), description: try c.next(), memberCount: try c.next(), source: try c.raw(ListSource.self),
-            criteria: try c.json(VoterCriteria.self), createdBy: try c.next(), createdAt: try c.next(), updatedAt: try c.next())
+            id: try c.next(),
+            name: try c.next(),
+            description: try c.next(),
+            memberCount: try c.next(),
+            source: try c.raw(ListSource.self),
+            criteria: try c.json(VoterCriteria.self),
+            createdBy: try c.next(),
+            createdAt: try c.next(),
+            updatedAt: try c.next()
+        )
     }
 
     static func first(_ rows: PostgresRowSequence) async throws -> VoterList? {
@@ -34,7 +42,9 @@ public struct VoterListRepository: Sendable {
             WHERE l.org_id = \(scope.orgId)
               AND \(page: cursor, time: "l.created_at", id: "l.id")
             ORDER BY l.created_at DESC, l.id DESC LIMIT \(limit + 1)
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         return try await Page.newestFirst(rows, limit: limit) { c in
             let list = try Self.read(&c)
             return (list, PageCursor(micros: try c.next(), id: list.id))
@@ -44,7 +54,8 @@ public struct VoterListRepository: Sendable {
     /// One list; nil if this org has none with that id.
     public func list(_ id: UUID, in scope: OrgScope, on db: some QueryRunner) async throws -> VoterList? {
         try await Self.first(
-            try await db.run("SELECT \(unescaped: Self.columns) FROM lists l WHERE l.org_id = \(scope.orgId) AND l.id = \(id)", logger: logger))
+            try await db.run("SELECT \(unescaped: Self.columns) FROM lists l WHERE l.org_id = \(scope.orgId) AND l.id = \(id)", logger: logger)
+        )
     }
 
     /// A new, empty, manual list.
@@ -53,7 +64,9 @@ public struct VoterListRepository: Sendable {
             """
             INSERT INTO lists AS l (org_id, name, description, created_by) VALUES (\(scope.orgId), \(name), \(description), \(createdBy))
             RETURNING \(unescaped: Self.columns)
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         guard let list = try await Self.first(rows) else { throw StoreError.unexpected("no list row") }
         return list
     }
@@ -65,19 +78,26 @@ public struct VoterListRepository: Sendable {
                 """
                 UPDATE lists AS l SET name = COALESCE(\(name), l.name), description = COALESCE(\(description), l.description), updated_at = now()
                 WHERE l.org_id = \(scope.orgId) AND l.id = \(id) RETURNING \(unescaped: Self.columns)
-                """, logger: logger))
+                """,
+                logger: logger
+            )
+        )
     }
 
     /// Deletes a list without active assignments (their history goes with it; interactions keep their rows).
     public func delete(_ id: UUID, in scope: OrgScope, on connection: PostgresConnection) async throws {
         guard try await lock(id, in: scope, on: connection) else { throw CampaignError.notFound("no list with id \(id.uuidString.lowercased())") }
         let active = try await connection.query(
-            "SELECT count(*)::int8 FROM assignments WHERE org_id = \(scope.orgId) AND list_id = \(id) AND status = 'active'", logger: logger)
+            "SELECT count(*)::int8 FROM assignments WHERE org_id = \(scope.orgId) AND list_id = \(id) AND status = 'active'",
+            logger: logger
+        )
         for try await n in active.decode(Int.self) where n > 0 {
             throw CampaignError.conflict("the list has \(n) active assignment\(n == 1 ? "" : "s"); complete or revoke them first")
         }
         try await connection.query(
-            "UPDATE interactions SET list_id = NULL WHERE org_id = \(scope.orgId) AND list_id = \(id)", logger: logger).consume()
+            "UPDATE interactions SET list_id = NULL WHERE org_id = \(scope.orgId) AND list_id = \(id)",
+            logger: logger
+        ).consume()
         try await connection.query("DELETE FROM assignments WHERE org_id = \(scope.orgId) AND list_id = \(id)", logger: logger).consume()
         try await connection.query("DELETE FROM lists WHERE org_id = \(scope.orgId) AND id = \(id)", logger: logger).consume()
     }

@@ -33,7 +33,12 @@ public struct VoterRepository: Sendable {
 
     /// A page of voters by id (a stable key); `total` when asked for.
     public func voters(
-        in scope: OrgScope, filter: VoterFilter, limit: Int, after: UUID?, includeTotal: Bool, on db: some QueryRunner
+        in scope: OrgScope,
+        filter: VoterFilter,
+        limit: Int,
+        after: UUID?,
+        includeTotal: Bool,
+        on db: some QueryRunner
     ) async throws -> (items: [Voter], nextCursor: String?, total: Int?) {
         let condition = Self.condition(scope, filter)
         var binds = condition.binds
@@ -56,7 +61,9 @@ public struct VoterRepository: Sendable {
     /// One voter; nil if this org has none with that id.
     public func voter(_ id: UUID, in scope: OrgScope, on db: some QueryRunner) async throws -> Voter? {
         let rows = try await db.run(
-            "SELECT \(unescaped: Voter.columns) FROM voters v WHERE v.org_id = \(scope.orgId) AND v.id = \(id)", logger: logger)
+            "SELECT \(unescaped: Voter.columns) FROM voters v WHERE v.org_id = \(scope.orgId) AND v.id = \(id)",
+            logger: logger
+        )
         for try await row in rows { return try Voter.read(row) }
         return nil
     }
@@ -67,14 +74,18 @@ public struct VoterRepository: Sendable {
             """
             SELECT 1 FROM list_members lm JOIN assignments a ON a.org_id = lm.org_id AND a.list_id = lm.list_id
             WHERE lm.org_id = \(scope.orgId) AND lm.voter_id = \(voter) AND a.canvasser_id = \(canvasser) AND a.status = 'active' LIMIT 1
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         for try await _ in rows { return true }
         return false
     }
 
     /// Inserts a voter; nil when the organization has a voter with that externalId.
     public func create(_ draft: VoterDraft, in scope: OrgScope, on db: some QueryRunner) async throws -> Voter? {
-        let r = draft.residence ?? Address(), d = draft.details, mailing = try d.mailing?.json
+        let r = draft.residence ?? Address()
+        let d = draft.details
+        let mailing = try d.mailing?.json
         let rows = try await db.run(
             """
             INSERT INTO voters AS v (
@@ -90,14 +101,18 @@ public struct VoterRepository: Sendable {
                 \(d.registrationDate)::date, \(d.phone), \(d.latitude), \(d.longitude))
             ON CONFLICT (org_id, external_id) DO NOTHING
             RETURNING \(unescaped: Voter.columns)
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         for try await row in rows { return try Voter.read(row) }
         return nil
     }
 
     /// Applies a patch: nil fields (and nil parts of the residence) leave the stored value as it is.
     public func update(_ id: UUID, _ patch: VoterPatch, in scope: OrgScope, on db: some QueryRunner) async throws -> Voter? {
-        let r = patch.residence ?? Address(), d = patch.details, mailing = try d.mailing?.json
+        let r = patch.residence ?? Address()
+        let d = patch.details
+        let mailing = try d.mailing?.json
         do {
             let rows = try await db.run(
                 """
@@ -123,10 +138,12 @@ public struct VoterRepository: Sendable {
                     longitude = COALESCE(\(d.longitude), v.longitude), updated_at = now()
                 WHERE v.org_id = \(scope.orgId) AND v.id = \(id)
                 RETURNING \(unescaped: Voter.columns)
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             for try await row in rows { return try Voter.read(row) }
             return nil
-        } catch where error.isUniqueViolation {
+        } catch  where error.isUniqueViolation {
             throw CampaignError.conflict("another voter of this organization has that externalId")
         }
     }
