@@ -11,24 +11,38 @@ struct RouteTable: Sendable {
         routes.append((Self.segments(path), method))
     }
 
-    /// The methods declared for the path `path` matches; empty when no template matches it.
+    /// The methods declared for the template `path` resolves to, as the router resolves it (a literal
+    /// segment wins over a parameter: `/jobs/retry` is not `/jobs/{jobId}`); empty when none matches.
     func methods(for path: String) -> [HTTPRequest.Method] {
         let wanted = Self.segments(path)
+        var best: [Bool]?
         var found: [HTTPRequest.Method] = []
-        for route in routes where Self.matches(route.segments, wanted) && !found.contains(route.method) {
-            found.append(route.method)
+        for route in routes {
+            guard let literals = Self.match(route.segments, wanted) else { continue }
+            if let current = best, literals.lexicographicallyPrecedes(current, by: { !$0 && $1 }) { continue }
+            if best != literals {
+                best = literals
+                found = []
+            }
+            if !found.contains(route.method) { found.append(route.method) }
         }
         return found
     }
 
-    /// True when `path` fits `template` (`{name}` matches any one segment).
-    static func matches(_ template: [Substring], _ path: [Substring]) -> Bool {
-        guard template.count == path.count else { return false }
-        for (pattern, segment) in zip(template, path) where pattern != segment {
-            let isParameter = pattern.hasPrefix("{") || pattern.hasPrefix(":")
-            if !isParameter { return false }
+    /// Per segment, whether `template` matched `path` literally (true) or by a parameter; nil when it does not fit.
+    static func match(_ template: [Substring], _ path: [Substring]) -> [Bool]? {
+        guard template.count == path.count else { return nil }
+        var literals: [Bool] = []
+        for (pattern, segment) in zip(template, path) {
+            if pattern == segment {
+                literals.append(true)
+            } else if pattern.hasPrefix("{") || pattern.hasPrefix(":") {
+                literals.append(false)
+            } else {
+                return nil
+            }
         }
-        return true
+        return literals
     }
 
     static func segments(_ path: String) -> [Substring] {

@@ -83,6 +83,11 @@ import Testing
             #expect(delete.status == .methodNotAllowed)
             #expect(delete.headers[.allow] == "GET")
             #expect(try await h.call(.get, "/api/v1/no-such-thing", token: admin).status == .notFound)
+            // A literal segment wins over a parameter, as in the router: `/jobs/retry` is not `/jobs/{jobId}`.
+            let staff = try await h.staffToken()
+            let retry = try await h.call(.get, "/api/v1/internal/jobs/retry", token: staff)
+            #expect(retry.status == .methodNotAllowed)
+            #expect(retry.headers[.allow] == "POST")
         }
     }
 
