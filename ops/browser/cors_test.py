@@ -10,10 +10,10 @@ import json
 import sys
 import urllib.error
 import urllib.request
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import TimeoutException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -79,7 +79,12 @@ def browser(chromium, chromedriver, timeout):
                  "--disable-client-side-phishing-detection", "--metrics-recording-only", "--disable-features=Translate,MediaRouter"]:
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)
+    try:
+        driver = webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)
+    except WebDriverException as error:
+        # A first start on a cold machine can lose the race for Chromium's DevTools port: one more try.
+        print("      chromium did not start (" + str(error.msg).splitlines()[0] + "); trying once more")
+        driver = webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)
     driver.set_page_load_timeout(timeout)
     driver.set_script_timeout(timeout)
     return driver
@@ -110,44 +115,50 @@ def main():
     parser.add_argument("--timeout", type=float, default=30)
     args = parser.parse_args()
 
-    allowed_origin = args.allowed_page.split("/", 3)[0] + "//" + args.allowed_page.split("/", 3)[2]
-    refused_origin = args.refused_page.split("/", 3)[0] + "//" + args.refused_page.split("/", 3)[2]
+    allowed_origin, refused_origin = (f"{url.scheme}://{url.netloc}" for url in map(urlsplit, [args.allowed_page, args.refused_page]))
     check_preflight(args.api, allowed_origin, refused_origin)
 
     query = urlencode({"api": args.api, "email": args.email, "password": args.password, "voter": args.voter,
                        "assignment": args.assignment, "interaction": args.interaction})
     driver = browser(args.chromium, args.chromedriver, args.timeout)
     try:
-        state, r = run_page(driver, f"{args.allowed_page}?{query}", args.timeout, f"{args.screenshots}/browser-cors-allowed.png")
-        expect(state == "passed", f"every call from {allowed_origin} answered (error: {r.get('error')})")
-        expect(r.get("anonymousStatus") == 401 and r.get("anonymousCode") == "UNAUTHENTICATED",
-               f"an error response is readable from {allowed_origin} (GET /me without a token: {r.get('anonymousStatus')} "
-               f"{r.get('anonymousCode')})")
-        expect(r.get("loginStatus") == 200 and r.get("loginRole") == "canvasser",
-               f"sign-in from {allowed_origin} (status {r.get('loginStatus')}, role {r.get('loginRole')})")
-        expect(r.get("meStatus") == 200 and r.get("meEmail") == args.email,
-               f"GET /me from {allowed_origin} (status {r.get('meStatus')}, email {r.get('meEmail')})")
-        expect(r.get("bulkStatus") == 200 and r.get("bulkCreated") == 1 and r.get("bulkItemStatus") == "created",
-               f"bulk interaction from {allowed_origin} (status {r.get('bulkStatus')}, created {r.get('bulkCreated')}, "
-               f"item {r.get('bulkItemStatus')})")
-        expect(bool(r.get("loginRequestId")), f"X-Request-Id readable from {allowed_origin} (login: {r.get('loginRequestId')})")
-        expect(bool(r.get("bulkSentRequestId")) and r.get("bulkRequestId") == r.get("bulkSentRequestId"),
-               f"the page's own X-Request-Id is allowed and echoed (sent {r.get('bulkSentRequestId')}, read {r.get('bulkRequestId')})")
-        retry_after = str(r.get("rateLimitedRetryAfter") or "")
-        expect(r.get("rateLimitedStatus") == 429 and retry_after.isdigit(),
-               f"Retry-After readable from {allowed_origin} (status {r.get('rateLimitedStatus')}, Retry-After {retry_after or 'null'})")
-
-        state, r = run_page(driver, f"{args.refused_page}?{query}", args.timeout, f"{args.screenshots}/browser-cors-refused.png")
-        expect(state == "failed" and str(r.get("error", "")).startswith("TypeError")
-               and "anonymousStatus" not in r and "loginStatus" not in r,
-               f"a page from {refused_origin} fails to fetch (error: {r.get('error')})")
-        for entry in driver.get_log("browser"):
-            print("      console: " + entry.get("message", "")[:300])
+        check_pages(driver, args, query, allowed_origin, refused_origin)
+    except WebDriverException as error:
+        expect(False, "the browser session: " + str(error.msg).splitlines()[0])
     finally:
         driver.quit()
 
     print(f"browser CORS: {len(failures)} failed" if failures else "browser CORS: every check passed")
     return 1 if failures else 0
+
+
+def check_pages(driver, args, query, allowed_origin, refused_origin):
+    """The page from the allowed origin reads every answer; the page from the other origin reads none."""
+    state, r = run_page(driver, f"{args.allowed_page}?{query}", args.timeout, f"{args.screenshots}/browser-cors-allowed.png")
+    expect(state == "passed", f"every call from {allowed_origin} answered (error: {r.get('error')})")
+    expect(r.get("anonymousStatus") == 401 and r.get("anonymousCode") == "UNAUTHENTICATED",
+           f"an error response is readable from {allowed_origin} (GET /me without a token: {r.get('anonymousStatus')} "
+           f"{r.get('anonymousCode')})")
+    expect(r.get("loginStatus") == 200 and r.get("loginRole") == "canvasser",
+           f"sign-in from {allowed_origin} (status {r.get('loginStatus')}, role {r.get('loginRole')})")
+    expect(r.get("meStatus") == 200 and r.get("meEmail") == args.email,
+           f"GET /me from {allowed_origin} (status {r.get('meStatus')}, email {r.get('meEmail')})")
+    expect(r.get("bulkStatus") == 200 and r.get("bulkCreated") == 1 and r.get("bulkItemStatus") == "created",
+           f"bulk interaction from {allowed_origin} (status {r.get('bulkStatus')}, created {r.get('bulkCreated')}, "
+           f"item {r.get('bulkItemStatus')})")
+    expect(bool(r.get("loginRequestId")), f"X-Request-Id readable from {allowed_origin} (login: {r.get('loginRequestId')})")
+    expect(bool(r.get("bulkSentRequestId")) and r.get("bulkRequestId") == r.get("bulkSentRequestId"),
+           f"the page's own X-Request-Id is allowed and echoed (sent {r.get('bulkSentRequestId')}, read {r.get('bulkRequestId')})")
+    retry_after = str(r.get("rateLimitedRetryAfter") or "")
+    expect(r.get("rateLimitedStatus") == 429 and retry_after.isdigit(),
+           f"Retry-After readable from {allowed_origin} (status {r.get('rateLimitedStatus')}, Retry-After {retry_after or 'null'})")
+
+    state, r = run_page(driver, f"{args.refused_page}?{query}", args.timeout, f"{args.screenshots}/browser-cors-refused.png")
+    expect(state == "failed" and str(r.get("error", "")).startswith("TypeError")
+           and "anonymousStatus" not in r and "loginStatus" not in r,
+           f"a page from {refused_origin} fails to fetch (error: {r.get('error')})")
+    for entry in driver.get_log("browser"):
+        print("      console: " + entry.get("message", "")[:300])
 
 
 if __name__ == "__main__":

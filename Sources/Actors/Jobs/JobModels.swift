@@ -75,7 +75,7 @@ public struct AttemptRecord: Sendable, Equatable {
     public let error: String?
 }
 
-/// Thrown by a handler for a failure that retrying cannot fix: the job goes to dead at once.
+/// Thrown by a pipeline for a failure that retrying cannot fix: the job goes to dead at once.
 public struct NonRetryableError: Error, CustomStringConvertible {
     public let message: String
     public init(_ message: String) { self.message = message }

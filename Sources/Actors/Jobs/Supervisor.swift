@@ -101,8 +101,11 @@ public actor Supervisor {
         if entry.needsOrg && !schedule.perOrg {
             throw PipelineConfigError(file: config.file, key: "schedule.per_org", expected: "true: \(config.name) runs for one org at a time")
         }
-        let sample = try JobArgumentsCoding.encode(ScheduledRun(schedule: config.name, period: "2026-01-01T00:00:00Z", trigger: "manual"))
-        guard entry.accepts(argumentsJSON: sample) else {
+        // Cron firings carry no trigger; staff's manual ones do.
+        let samples = try [nil, "manual"].map {
+            try JobArgumentsCoding.encode(ScheduledRun(schedule: config.name, period: "2026-01-01T00:00:00Z", trigger: $0))
+        }
+        guard samples.allSatisfy({ entry.accepts(argumentsJSON: $0) }) else {
             throw PipelineConfigError(
                 file: config.file,
                 key: "schedule",
