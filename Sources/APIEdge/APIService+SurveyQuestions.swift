@@ -38,29 +38,24 @@ extension APIService {
         let id = try Validate.pathId(input.path.questionId, "survey question")
         guard case .json(let body) = input.body else { throw APIError.unsupportedMediaType("expected application/json") }
         let prompt = try Validate.text(body.prompt, 1...500, "prompt")
-        if let choices = body.choices {
-            guard !choices.isEmpty, Set(choices).count == choices.count else {
-                throw APIError.validation("choices: one or more distinct choices", details: [("choices", "one or more distinct choices")])
-            }
-            try Self.checkChoices(choices, type: .text)
-        }
+        if let choices = body.choices { try Self.checkChoices(choices, type: .text) }
         let question = try await surveyQuestions.update(id, prompt: prompt, choices: body.choices, active: body.active, in: caller.scope, on: db)
         guard let question else { throw APIError.notFound("no survey question with id \(input.path.questionId)") }
         return .ok(.init(body: .json(.init(question))))
     }
 
-    /// A choice question needs distinct choices; any question holds at most 50, each 1..200 characters.
+    /// Choices, when given, are one or more distinct ones (any type, as the spec says); a choice question
+    /// needs them; any question holds at most 50, each 1..200 characters.
     static func checkChoices(_ choices: [String]?, type: QuestionType) throws {
-        if type.hasChoices {
-            guard let choices, !choices.isEmpty else {
-                throw APIError.validation(
-                    "choices: a \(type.rawValue) question needs at least one choice",
-                    details: [("choices", "required for \(type.rawValue)")]
-                )
+        if let choices {
+            guard !choices.isEmpty, Set(choices).count == choices.count else {
+                throw APIError.validation("choices: one or more distinct choices", details: [("choices", "one or more distinct choices")])
             }
-            guard Set(choices).count == choices.count else {
-                throw APIError.validation("choices: each choice once", details: [("choices", "duplicates")])
-            }
+        } else if type.hasChoices {
+            throw APIError.validation(
+                "choices: a \(type.rawValue) question needs at least one choice",
+                details: [("choices", "required for \(type.rawValue)")]
+            )
         }
         for (index, choice) in (choices ?? []).enumerated() { _ = try Validate.text(choice, 1...200, "choices[\(index)]") }
         guard (choices?.count ?? 0) <= 50 else { throw APIError.validation("choices: at most 50", details: [("choices", "at most 50")]) }

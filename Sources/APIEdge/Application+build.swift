@@ -18,6 +18,8 @@ public struct AppClients: Sendable {
     public let redis: RedisClient
     public let storage: any ObjectStore
     public let jobs: JobSystem
+    /// Whether Postgres answers right now (run it as a service: `DatabaseProbeService`).
+    public let databaseProbe: DatabaseProbe
 
     /// `workerOnly`: the process runs only workers, whose ledger writes (claims, completions,
     /// heartbeats) commit asynchronously when `WORKER_ASYNC_COMMIT` is on. Losing the last
@@ -28,6 +30,7 @@ public struct AppClients: Sendable {
             configuration: try DatabaseSettings.configuration(url: config.databaseURL, asyncCommit: workerOnly && config.workerAsyncCommit),
             backgroundLogger: logger
         )
+        self.databaseProbe = DatabaseProbe(configuration: try DatabaseSettings.connectionConfiguration(url: config.databaseURL), logger: logger)
         self.redis = try RedisClient(url: config.redisURL)
         self.storage = try makeObjectStore(url: config.storageURL)
         self.jobs = JobSystem(
@@ -61,7 +64,7 @@ public func buildApplication(
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "fieldwork"),
         logger: logger
     )
-    app.addServices(clients.db)
+    app.addServices(clients.db, DatabaseProbeService(probe: clients.databaseProbe))
     app.addServices(extraServices)
     if migrate {
         app.beforeServerStarts {
@@ -72,7 +75,7 @@ public func buildApplication(
 }
 
 /// The router: metrics, then the ordered middleware (request id, CORS, access log, error envelope,
-/// authentication, body policy), then the operations generated from `openapi/openapi.yaml`.
+/// database outage, authentication, body policy), then the operations generated from `openapi/openapi.yaml`.
 public func buildRouter(config: AppConfig, clients: AppClients, logger: Logger) async throws -> Router<AppRequestContext> {
     Telemetry.bootstrapMetrics()
     let tokens = await AccessTokens(secret: config.jwtSecret, ttl: config.accessTokenTTL)
@@ -96,6 +99,7 @@ public func buildRouter(config: AppConfig, clients: AppClients, logger: Logger) 
     router.add(middleware: CrossOriginMiddleware(allowedOrigins: config.corsAllowedOrigins))
     router.add(middleware: AccessLogMiddleware(logger: logger))
     router.add(middleware: ErrorEnvelopeMiddleware(routes: routes, maxJSONBodyBytes: config.maxJSONBodyBytes, logger: logger))
+    router.add(middleware: DatabaseOutageMiddleware(probe: clients.databaseProbe))
     router.add(middleware: AuthenticationMiddleware(tokens: tokens))
     router.add(
         middleware: BodyPolicyMiddleware(jsonLimit: config.maxJSONBodyBytes, uploadLimit: config.maxUploadBytes, uploads: routes.uploads)
@@ -103,4 +107,18 @@ public func buildRouter(config: AppConfig, clients: AppClients, logger: Logger) 
     // Compact JSON: the runtime's default (sorted keys, pretty printed) cost a fifth of a voter page's CPU.
     try service.registerHandlers(on: router, configuration: .init(dateTranscoder: FlexibleISO8601(), jsonEncodingOptions: [.withoutEscapingSlashes]))
     return router
+}
+
+/// Runs the database probe until the process shuts down.
+public struct DatabaseProbeService: Service {
+    public let probe: DatabaseProbe
+
+    public init(probe: DatabaseProbe) {
+        self.probe = probe
+    }
+
+    public func run() async throws {
+        let probe = probe
+        try? await cancelWhenGracefulShutdown { await probe.run() }
+    }
 }
