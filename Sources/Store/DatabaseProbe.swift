@@ -70,7 +70,8 @@ public final class DatabaseProbe: Sendable {
             } catch {
                 if Task.isCancelled { break }
                 logger.debug("database probe failed", metadata: ["error": .string(String(reflecting: error))])
-                record(up: false, error: error)
+                // A full server (too many connections) is up: the pool's queue, not a 503, is the answer to that.
+                if (error as? PSQLError)?.serverInfo?[.sqlState] != "53300" { record(up: false, error: error) }
                 if let broken = connection {
                     connection = nil
                     try? await bounded { try await broken.close() }
