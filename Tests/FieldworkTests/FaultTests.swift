@@ -172,4 +172,48 @@ import Testing
         let lines = output.split(separator: "\n", omittingEmptySubsequences: false)
         return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
     }
+
+    /// A wedge is visible: an org with queued jobs, none running, the oldest waiting past the
+    /// threshold, is listed under its pipeline's `stalled` and counted in `/metrics`, with the
+    /// oldest queued age; an org whose jobs were queued moments ago is not.
+    @Test func aStalledQueueShowsInThePipelinesListAndTheMetrics() async throws {
+        // A pipeline of this test only: the gauges are process-wide and other tests run beside it.
+        let name = "stuck-\(UUID().uuidString.prefix(6).lowercased())"
+        var pipelines = Orchestra.defaultPipelines
+        pipelines[name] = "name: \(name)\nlease: 2s"
+        try await Orchestra.run(pipelines: pipelines) { o in
+            let stuck = try await o.h.makeOrg()
+            let young = try await o.h.makeOrg()
+            for (org, count, age) in [(stuck, 3, 120), (young, 2, 5)] {
+                try await o.h.db.query(
+                    """
+                    INSERT INTO jobs (id, org_id, pipeline, args, state, priority, max_attempts, run_at)
+                    SELECT gen_random_uuid(), \(org.id), \(name), '{}'::jsonb, 'queued', 0, 3, now() - \(age) * interval '1 second'
+                    FROM generate_series(1, \(count))
+                    """,
+                    logger: o.logger
+                ).consume()
+            }
+            let staff = try await o.h.staffToken()
+            let reply = try await o.h.call(.get, "/api/v1/internal/pipelines", token: staff)
+            #expect(reply.status == .ok)
+            let entry = (reply.json["pipelines"] as? [[String: Any]])?.first { $0["name"] as? String == name }
+            let stalled = entry?["stalled"] as? [[String: Any]] ?? []
+            #expect(stalled.count == 1, "only the org waiting two minutes: \(stalled)")
+            #expect(stalled.first?["orgId"] as? String == stuck.idString)
+            #expect(stalled.first?["queued"] as? Int == 3 && stalled.first?["running"] as? Int == 0)
+            #expect((stalled.first?["oldestQueuedAgeSeconds"] as? Double ?? 0) >= 119)
+            // A worker that serves another pipeline still keeps every pipeline's gauges.
+            try await o.withWorker({ $0.pipelines = ["sleep"] }) { _ in
+                try await waitUntil("the gauges recorded", timeout: .seconds(10)) {
+                    let metrics = try await o.h.call(.get, "/metrics").text
+                    return metrics.contains("fieldwork_queue_stalled_orgs{pipeline=\"\(name)\"} 1")
+                }
+                let metrics = try await o.h.call(.get, "/metrics").text
+                let line = metrics.split(separator: "\n").first { $0.hasPrefix("fieldwork_queue_oldest_age_seconds{pipeline=\"\(name)\"} ") }
+                let age = line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+                #expect(age >= 119, "oldest queued age exported: \(String(describing: line))")
+            }
+        }
+    }
 }

@@ -143,6 +143,10 @@ extension Supervisor {
             JobMetrics.queueDepth(config.name).record(entry?.depth ?? 0)
             JobMetrics.oldestAge(config.name).record(max(0, now.timeIntervalSince(entry?.oldest ?? now)))
         }
+        let stalled = Dictionary(grouping: try await jobs.ledger.stalledQueues(limit: 10_000, on: jobs.db), by: \.pipeline)
+        for config in jobs.catalog.pipelines.values {
+            JobMetrics.stalledOrgs(config.name).record(stalled[config.name]?.count ?? 0)
+        }
     }
 
     private func retireIdleTenants() async {
