@@ -72,6 +72,9 @@ import Testing
                 let allSlots = try await o.jobs.queue.redis.command("ZCARD", active).int
                 return orgSlots == 0 && allSlots == 0
             }
+            for loop in ["pull", "heartbeat"] {
+                #expect(o.h.logs.lines.contains { $0.contains("\(loop) recovered after") }, "the \(loop) loop logged its recovery")
+            }
             await worker.stop()
         }
     }
@@ -104,6 +107,7 @@ import Testing
                 #expect(try await o.states(org: org.id) == ["queued": 50])
                 try await o.h.db.query("DELETE FROM refuse_claims", logger: o.logger).consume()
                 try await waitUntil("all 50 ran", timeout: .seconds(5)) { try await o.states(org: org.id) == ["succeeded": 50] }
+                #expect(o.h.logs.lines.contains { $0.contains("pull recovered after") })
             }
             #expect(!o.h.logs.lines.contains { $0.contains("reconciler re-published") }, "the reconciler had nothing to do")
         }
