@@ -17,14 +17,14 @@ public final class ShutdownState: Sendable {
 }
 
 /// While the process stops, the listener stays up (the server is the last service to stop) and
-/// every request but the liveness probe answers 503 `UNAVAILABLE`: a load balancer or client
-/// retries elsewhere instead of meeting a closed port or a half-stopped process.
+/// every request but the liveness probe and the metrics answers 503 `UNAVAILABLE`: a load balancer
+/// or client retries elsewhere instead of meeting a closed port or a half-stopped process.
 struct ShutdownMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let state: ShutdownState
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard state.isDraining, request.uri.path != "/health" else { return try await next(request, context) }
+        guard state.isDraining, !["/health", "/metrics"].contains(request.uri.path) else { return try await next(request, context) }
         var response = APIError.unavailable("the server is shutting down; retry on another instance")
             .response(requestId: LogContext.current.requestId ?? "-")
         response.headers[.connection] = "close"

@@ -21,15 +21,25 @@ extension JobLedger {
     /// Orgs (per pipeline) with queued jobs, none running, the oldest queued for longer than
     /// `olderThan`: what a wedged transport (or no worker at all) leaves. Oldest first.
     public func stalledQueues(olderThan: Duration = stalledAfter, limit: Int = 100, on runner: some QueryRunner) async throws -> [StalledQueue] {
+        // Candidates from the trigger-kept counts (in a healthy system few orgs have queued jobs and
+        // none running); then one index probe each for the oldest queued job.
         let rows = try await runner.run(
             """
-            SELECT pipeline, org_id, count(*) FILTER (WHERE state = 'queued')::int8, count(*) FILTER (WHERE state = 'running')::int8,
-                   min(run_at) FILTER (WHERE state = 'queued')
-            FROM jobs WHERE state IN ('queued', 'running')
-            GROUP BY pipeline, org_id
-            HAVING count(*) FILTER (WHERE state = 'running') = 0
-               AND min(run_at) FILTER (WHERE state = 'queued') < now() - \(olderThan.milliseconds) * interval '1 millisecond'
-            ORDER BY 5 LIMIT \(limit)
+            WITH c AS (
+                SELECT pipeline, org_key, sum(n) FILTER (WHERE state = 'queued')::int8 AS queued,
+                       coalesce(sum(n) FILTER (WHERE state = 'running'), 0)::int8 AS running
+                FROM job_state_counts WHERE state IN ('queued', 'running')
+                GROUP BY pipeline, org_key
+                HAVING sum(n) FILTER (WHERE state = 'queued') > 0 AND coalesce(sum(n) FILTER (WHERE state = 'running'), 0) = 0
+            )
+            SELECT c.pipeline, NULLIF(c.org_key, '')::uuid, c.queued, c.running, o.run_at FROM c
+            CROSS JOIN LATERAL (
+                SELECT run_at FROM jobs
+                WHERE state = 'queued' AND pipeline = c.pipeline AND org_id IS NOT DISTINCT FROM NULLIF(c.org_key, '')::uuid
+                ORDER BY run_at LIMIT 1
+            ) o
+            WHERE o.run_at < now() - \(olderThan.milliseconds) * interval '1 millisecond'
+            ORDER BY o.run_at LIMIT \(limit)
             """,
             logger: logger
         )
