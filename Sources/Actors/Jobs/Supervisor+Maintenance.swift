@@ -11,9 +11,9 @@ extension Supervisor {
         let interval = max(.milliseconds(100), shortest / 3)
         var failures = 0
         while !Task.isCancelled {
-            let limit = min(settings.ledgerTimeout, shortest)
             do {
-                try await Deadline.run("heartbeat", limit: limit) { try await self.heartbeat() }
+                // A slow heartbeat still extends the leases when it lands: only a stuck one is given up on.
+                try await Deadline.run("heartbeat", limit: settings.ledgerTimeout) { try await self.heartbeat() }
                 if failures > 0 { logger.info("heartbeat recovered after \(failures) failures") }
                 failures = 0
             } catch {
