@@ -16,7 +16,7 @@ final class FreezingProxy: Sendable {
 
     static let source = """
         import asyncio, signal, sys
-        listen, host, target = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+        host, target = sys.argv[1], int(sys.argv[2])
         state = {'frozen': False, 'gen': 0}
 
         async def pump(reader, writer, gen):
@@ -57,8 +57,8 @@ final class FreezingProxy: Sendable {
             loop = asyncio.get_running_loop()
             loop.add_signal_handler(signal.SIGUSR1, freeze)
             loop.add_signal_handler(signal.SIGUSR2, thaw)
-            server = await asyncio.start_server(handle, '127.0.0.1', listen)
-            print('ready', flush=True)
+            server = await asyncio.start_server(handle, '127.0.0.1', 0)
+            print('ready', server.sockets[0].getsockname()[1], flush=True)
             async with server:
                 await server.serve_forever()
 
@@ -71,14 +71,18 @@ final class FreezingProxy: Sendable {
             throw TestFailure("bad URL \(databaseURL)")
         }
         let target = components.port ?? 5432
-        let port = 40_000 + Int.random(in: 0..<10_000)
+        // The proxy binds a free port itself and names it: no guessed port to collide.
+        let child = try Child(["python3", "-c", Self.source, host, String(target)])
+        try await waitUntil("the proxy listening", timeout: .seconds(10)) { child.output.contains("ready ") }
+        guard let line = child.output.split(separator: "\n").first(where: { $0.hasPrefix("ready ") }), let port = Int(line.dropFirst(6)) else {
+            child.signal(SIGKILL)
+            throw TestFailure("the proxy did not name its port: \(child.output)")
+        }
         components.host = "127.0.0.1"
         components.port = port
-        let child = try Child(["python3", "-c", Self.source, String(port), host, String(target)])
         self.child = child
         self.port = port
         self.url = components.string!
-        try await waitUntil("the proxy listening", timeout: .seconds(10)) { child.output.contains("ready") }
     }
 
     func freeze() { child.signal(SIGUSR1) }
