@@ -9,8 +9,9 @@ import Testing
 
 /// The runtime under database faults (issue 10): a ledger claim that never answers or that fails
 /// does not wedge the queue, and SIGTERM ends `work` and `all` within the grace period whatever
-/// Postgres does (`all` answering 503 meanwhile).
-@Suite struct FaultTests {
+/// Postgres does (`all` answering 503 meanwhile). Serialized: each test runs a worker and a
+/// proxy (or a child process) under load, and the suite's timing-sensitive neighbours feel it.
+@Suite(.serialized) struct FaultTests {
     /// A worker over its own database client through `proxy`, run outside structured concurrency
     /// so that a test of a worker that hangs can still fail (and not hang itself).
     struct ProxiedWorker {
