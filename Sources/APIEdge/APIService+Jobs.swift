@@ -202,6 +202,7 @@ extension APIService {
     func listPipelines(_ input: Operations.ListPipelines.Input) async throws -> Operations.ListPipelines.Output {
         _ = try requireStaff()
         let stats = try await jobs.ledger.pipelineStats(on: db)
+        let stalled = Dictionary(grouping: try await jobs.ledger.stalledQueues(on: db), by: \.pipeline)
         let now = Date()
         let names = Set(jobs.catalog.names).union(stats.keys).sorted()
         let items = names.map { name -> Components.Schemas.PipelineStatus in
@@ -238,7 +239,16 @@ extension APIService {
                 ),
                 counts: counts,
                 lastHour: .init(succeeded: stat.succeededLastHour, failed: stat.failedLastHour, p50RunMs: stat.p50RunMs, p95RunMs: stat.p95RunMs),
-                oldestQueuedAgeSeconds: stat.oldestQueuedAt.map { max(0, now.timeIntervalSince($0)) }
+                oldestQueuedAgeSeconds: stat.oldestQueuedAt.map { max(0, now.timeIntervalSince($0)) },
+                stalled: (stalled[name] ?? []).map {
+                    .init(
+                        orgId: $0.orgId?.uuidString.lowercased(),
+                        queued: $0.queued,
+                        running: $0.running,
+                        oldestQueuedAgeSeconds: max(0, now.timeIntervalSince($0.oldestQueuedAt))
+                    )
+                },
+                stalledAfterSeconds: Double(JobLedger.stalledAfter.components.seconds)
             )
         }
         return .ok(.init(body: .json(.init(pipelines: items))))

@@ -74,7 +74,7 @@ public func buildApplication(
     return app
 }
 
-/// The router: metrics, then the ordered middleware (request id, CORS, access log, error envelope,
+/// The router: metrics, then the ordered middleware (request id, 503 while stopping, CORS, access log, error envelope,
 /// database outage, authentication, body policy), then the operations generated from `openapi/openapi.yaml`.
 public func buildRouter(config: AppConfig, clients: AppClients, logger: Logger) async throws -> Router<AppRequestContext> {
     Telemetry.bootstrapMetrics()
@@ -96,6 +96,7 @@ public func buildRouter(config: AppConfig, clients: AppClients, logger: Logger) 
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: RequestIdMiddleware())
+    router.add(middleware: ShutdownMiddleware(state: .process))
     router.add(middleware: CrossOriginMiddleware(allowedOrigins: config.corsAllowedOrigins))
     router.add(middleware: AccessLogMiddleware(logger: logger))
     router.add(middleware: ErrorEnvelopeMiddleware(routes: routes, maxJSONBodyBytes: config.maxJSONBodyBytes, logger: logger))

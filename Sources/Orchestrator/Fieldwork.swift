@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdBcrypt
 import Logging
 import PostgresNIO
+import ServiceLifecycle
 import Store
 import Telemetry
 
@@ -42,6 +43,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let (config, logger) = loadConfig()
+        ShutdownDeadline.arm(grace: config.shutdownGrace, logger: logger)
         let app = try await buildApplication(config: config, logger: logger, migrate: !options.noMigrate)
         try await app.runService()
     }
@@ -53,10 +55,22 @@ struct All: AsyncParsableCommand {
 
     func run() async throws {
         let (config, logger) = loadConfig()
+        ShutdownDeadline.arm(grace: config.shutdownGrace, logger: logger)
+        var roles: [any Service] = []
         let app = try await buildApplication(config: config, logger: logger, migrate: !options.noMigrate) { clients in
-            try [Role.worker, .scheduler].map { try $0.service(clients, config: config, logger: logger) }
+            roles = try [Role.worker, .scheduler].map { try $0.service(clients, config: config, logger: logger) }
+            return []
         }
-        try await app.runService()
+        // A group stops its services in reverse order: the scheduler, then the worker's drain, and
+        // only then the application (its HTTP server, answering 503 meanwhile, then the database client).
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: app)] + roles.map { .init(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        try await group.run()
     }
 }
 

@@ -26,6 +26,7 @@ enum Role {
 /// Runs one background role until SIGTERM or SIGINT (the database client stops last).
 func runRole(_ role: Role) async throws {
     let (config, logger) = loadConfig()
+    ShutdownDeadline.arm(grace: config.shutdownGrace, logger: logger)
     let clients = try AppClients(config: config, logger: logger, workerOnly: role == .worker)
     let group = ServiceGroup(
         configuration: .init(

@@ -19,7 +19,9 @@ public struct NoopPipeline: Pipeline {
 }
 
 /// Sleeps `ms` milliseconds (cancellable). With `record: true` it then writes one row to
-/// `diagnostic_effects`, fenced by the lease: an attempt that lost its lease writes nothing.
+/// `diagnostic_effects`, fenced by the lease (an attempt that lost its lease, or whose lease ran out,
+/// writes nothing) and idempotent per job, as every pipeline must be: an attempt whose effect
+/// committed but whose completion did not (the database went) is run again, and writes nothing new.
 public struct SleepPipeline: Pipeline {
     /// The pipeline's name.
     public static let name = "sleep"
@@ -59,7 +61,8 @@ public struct SleepPipeline: Pipeline {
             try await connection.query(
                 """
                 INSERT INTO diagnostic_effects (job_id, attempt, org_id, worker_id, started_at)
-                VALUES (\(jobId), \(attempt), \(orgId), \(worker), \(started))
+                SELECT \(jobId), \(attempt), \(orgId), \(worker), \(started)
+                WHERE NOT EXISTS (SELECT 1 FROM diagnostic_effects WHERE job_id = \(jobId))
                 """,
                 logger: logger
             ).consume()

@@ -11,10 +11,13 @@ struct CompletionBatcher: Sendable {
     }
 
     let jobs: JobSystem
+    /// Longest wait for one batch's write.
+    let timeout: Duration
     private let backlog = WorkBacklog<Pending>()
 
-    init(jobs: JobSystem) {
+    init(jobs: JobSystem, timeout: Duration) {
         self.jobs = jobs
+        self.timeout = timeout
     }
 
     /// Marks `job` succeeded; false when its lease was taken over (a stale worker).
@@ -31,7 +34,8 @@ struct CompletionBatcher: Sendable {
     func run() async {
         while let batch = await backlog.next(max: 1000) {
             do {
-                let done = try await jobs.ledger.succeed(batch.map { ($0.job.id, $0.job.leaseToken) }, on: jobs.db)
+                let (jobs, leases) = (jobs, batch.map { ($0.job.id, $0.job.leaseToken) })
+                let done = try await Deadline.run("ledger completion", limit: timeout) { try await jobs.ledger.succeed(leases, on: jobs.db) }
                 for item in batch { item.continuation.resume(returning: done.contains(item.job.id)) }
             } catch {
                 for item in batch { item.continuation.resume(throwing: error) }

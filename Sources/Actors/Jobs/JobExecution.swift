@@ -14,6 +14,8 @@ struct JobExecution: Sendable {
     let logger: Logger
     let control: JobControl
     let completions: CompletionBatcher
+    /// Longest wait for the outcome's ledger write.
+    let ledgerTimeout: Duration
 
     enum Result: Sendable {
         case succeeded

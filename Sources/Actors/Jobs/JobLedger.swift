@@ -256,7 +256,10 @@ public struct JobLedger: Sendable {
     /// UPDATE`) through, so a transaction longer than the lease does not let the lease expire.
     public func lockLease(jobId: UUID, token: UUID, on connection: PostgresConnection) async throws -> Bool {
         let rows = try await connection.query(
-            "SELECT 1 FROM jobs WHERE id = \(jobId) AND lease_token = \(token) AND state = 'running' FOR KEY SHARE",
+            """
+            SELECT 1 FROM jobs WHERE id = \(jobId) AND lease_token = \(token) AND state = 'running' AND lease_expires_at > now()
+            FOR KEY SHARE
+            """,
             logger: logger
         )
         for try await _ in rows { return true }

@@ -67,8 +67,12 @@ struct JobOutcome {
 
     private func recordEnding(_ ending: JobLedger.Ending, error: (any Error)?, ms: Int) async {
         let jobs = execution.jobs
+        let job = job
         do {
-            guard let after = try await jobs.ledger.finish(job, ending, on: jobs.db) else {
+            let written = try await Deadline.run("ledger outcome", limit: execution.ledgerTimeout) {
+                try await jobs.ledger.finish(job, ending, on: jobs.db)
+            }
+            guard let after = written else {
                 JobMetrics.staleCompletions.increment()
                 logger.warning("outcome rejected: the lease was taken over by a later attempt", metadata: ["duration_ms": .stringConvertible(ms)])
                 return

@@ -79,6 +79,7 @@ public struct JobQueue: Sendable {
               out[#out + 1] = popped[1]
               out[#out + 1] = org
               out[#out + 1] = token
+              out[#out + 1] = popped[2]
               claimed = claimed + 1
               running = running + 1
               idle = 0
@@ -147,11 +148,13 @@ public struct JobQueue: Sendable {
         return added
     }
 
-    /// A job id handed out by a claim, with the slot token that becomes its lease token.
+    /// A job id handed out by a claim, with the slot token that becomes its lease token and the
+    /// score it had in its queue (so that it can be put back where it was).
     public struct Claim: Sendable {
         public let jobId: UUID
         public let org: String
         public let token: UUID
+        public let score: String
     }
 
     /// Pops up to `max` ids of `pipeline` fairly across orgs within the caps.
@@ -170,13 +173,13 @@ public struct JobQueue: Sendable {
         guard case .array(let items) = reply else { return [] }
         var claims: [Claim] = []
         var index = 0
-        while index + 2 < items.count {
+        while index + 3 < items.count {
             if let id = items[index].string.flatMap(UUID.init(uuidString:)), let org = items[index + 1].string,
-                let token = items[index + 2].string.flatMap(UUID.init(uuidString:))
+                let token = items[index + 2].string.flatMap(UUID.init(uuidString:)), let score = items[index + 3].string
             {
-                claims.append(Claim(jobId: id, org: org, token: token))
+                claims.append(Claim(jobId: id, org: org, token: token, score: score))
             }
-            index += 3
+            index += 4
         }
         return claims
     }

@@ -97,4 +97,8 @@ public enum JobMetrics {
     public static func oldestAge(_ pipeline: String) -> Gauge {
         Gauge(label: "fieldwork_queue_oldest_age_seconds", dimensions: [("pipeline", pipeline)])
     }
+    /// Orgs whose queue of `pipeline` is stalled (see `JobLedger.stalledQueues`).
+    public static func stalledOrgs(_ pipeline: String) -> Gauge {
+        Gauge(label: "fieldwork_queue_stalled_orgs", dimensions: [("pipeline", pipeline)])
+    }
 }

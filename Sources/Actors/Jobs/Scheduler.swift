@@ -62,6 +62,7 @@ public final class Scheduler: Sendable {
                     try await session.query("SELECT 1", logger: logger).consume()
                 }
                 if isLeader { try await fireDue(now: Date()) }
+                if failures > 0 { logger.info("scheduler recovered after \(failures) failures") }
                 failures = 0
             } catch {
                 failures += 1

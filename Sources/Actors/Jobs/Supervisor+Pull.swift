@@ -46,7 +46,7 @@ extension Supervisor {
             switch pulled {
             case .success(let outcome):
                 if failures > 0 {
-                    logger.info("queue reachable again", metadata: ["pipeline": .string(config.name)])
+                    logger.info("pull recovered after \(failures) failures", metadata: ["pipeline": .string(config.name)])
                     failures = 0
                 }
                 switch outcome {
@@ -77,11 +77,21 @@ extension Supervisor {
         guard !claims.isEmpty else { return .empty }
         let slotOf = { (claim: JobQueue.Claim) in SlotReleaser.Slot(pipeline: config.name, org: claim.org, token: claim.token) }
         let claimed: [ClaimedJob]
+        let (ledger, db, worker, lease) = (jobs.ledger, jobs.db, settings.id, config.lease)
         do {
-            claimed = try await jobs.ledger.claim(claims.map { ($0.jobId, $0.token) }, worker: settings.id, lease: config.lease, on: jobs.db)
+            claimed = try await Deadline.run("ledger claim", limit: settings.ledgerTimeout) {
+                try await ledger.claim(claims.map { ($0.jobId, $0.token) }, worker: worker, lease: lease, on: db)
+            }
         } catch {
-            // The jobs are still queued (the reconciler republishes them): free their slots now.
-            slots.release(claims.map(slotOf))
+            // The ledger did not take the claim (or did not say so in time): the ids go back to the
+            // queue and the slots are freed at once. Should the claim have committed after all, a
+            // later claim of those ids skips them and the sweeper requeues them when the lease passes.
+            do {
+                try await jobs.queue.requeue(pipeline: config.name, claims)
+            } catch {
+                // Redis is away too: the slots expire with their lease, the reconciler republishes the ids.
+                slots.release(claims.map(slotOf))
+            }
             throw error
         }
         let ids = Set(claimed.map(\.id))
@@ -92,7 +102,10 @@ extension Supervisor {
             // Shutdown began during the claim: hand these back at once rather than run them.
             var returned: [EnqueuedJob] = []
             for job in claimed {
-                if let back = try? await jobs.ledger.finish(job, .returned, on: jobs.db) { returned.append(back) }
+                let back = try? await Deadline.run("ledger hand-back", limit: settings.ledgerTimeout) {
+                    try await ledger.finish(job, .returned, on: db)
+                }
+                if let back = back ?? nil { returned.append(back) }
             }
             slots.release(claims.filter { ids.contains($0.jobId) }.map(slotOf))
             await jobs.publish(returned)

@@ -22,6 +22,9 @@ public struct WorkerSettings: Sendable {
     public var reconcileGrace: Duration
     /// Pipelines this process serves; nil serves every configured pipeline.
     public var pipelines: Set<String>?
+    /// Longest wait for one ledger write of the runtime (claim, heartbeat, outcome): a write stuck
+    /// in the database client is abandoned after this, so no loop and no shutdown waits on it.
+    public var ledgerTimeout: Duration
 
     public init(
         concurrency: Int = 32,
@@ -29,7 +32,8 @@ public struct WorkerSettings: Sendable {
         maintenanceInterval: Duration = .seconds(1),
         reconcileInterval: Duration = .seconds(10),
         reconcileGrace: Duration = .seconds(5),
-        pipelines: Set<String>? = nil
+        pipelines: Set<String>? = nil,
+        ledgerTimeout: Duration = .seconds(10)
     ) {
         let host = ProcessInfo.processInfo.hostName
         let pid = Int(ProcessInfo.processInfo.processIdentifier)
@@ -42,6 +46,7 @@ public struct WorkerSettings: Sendable {
         self.reconcileInterval = reconcileInterval
         self.reconcileGrace = reconcileGrace
         self.pipelines = pipelines
+        self.ledgerTimeout = ledgerTimeout
     }
 }
 
@@ -68,6 +73,8 @@ public actor Supervisor {
     var claiming = 0
     var perPipeline: [String: Int] = [:]
     var stopping = false
+    /// Where the reconciler resumes when its last pass was cut short (nil: from the start).
+    var reconcileCursor: UUID?
     /// Pull loops waiting for a free slot, by pipeline.
     var slotWaiters: [String: CheckedContinuation<Void, Never>] = [:]
     let completions: CompletionBatcher
@@ -92,7 +99,7 @@ public actor Supervisor {
             served.append(config)
         }
         self.served = served
-        self.completions = CompletionBatcher(jobs: jobs)
+        self.completions = CompletionBatcher(jobs: jobs, timeout: settings.ledgerTimeout)
         self.slots = SlotReleaser(queue: jobs.queue)
     }
 
@@ -146,7 +153,12 @@ public actor Supervisor {
             }
             launches.continuation.finish()
         }
-        try? await jobs.ledger.workerStopped(id: settings.id, on: jobs.db)
+        let (ledger, db, id) = (jobs.ledger, jobs.db, settings.id)
+        do {
+            try await Deadline.run("worker row removal", limit: .seconds(2)) { try await ledger.workerStopped(id: id, on: db) }
+        } catch {
+            logger.warning("cannot remove this worker's row; it is pruned later", metadata: ["error": .string("\(error)")])
+        }
         logger.info("worker stopped", metadata: ["worker_id": .string(settings.id)])
     }
 
@@ -162,7 +174,15 @@ public actor Supervisor {
             for (token, entry) in inflight {
                 await entry.tenant.stop(token, reason: .shutdown)
             }
-            await waitForIdle(upTo: .seconds(10))
+            // Each hand-back is one ledger write bounded by `ledgerTimeout`; what is still running
+            // after this is left to lease expiry (the process's shutdown deadline ends it).
+            await waitForIdle(upTo: min(settings.ledgerTimeout, .seconds(3)) + .seconds(1))
+            if !inflight.isEmpty {
+                logger.warning(
+                    "jobs not handed back: their leases expire and the sweeper requeues them",
+                    metadata: ["jobs": .string(inflight.values.map { $0.job.id.uuidString.lowercased() }.joined(separator: ","))]
+                )
+            }
         }
     }
 
@@ -194,7 +214,8 @@ public actor Supervisor {
             workerId: settings.id,
             logger: logger,
             control: launch.control,
-            completions: completions
+            completions: completions,
+            ledgerTimeout: settings.ledgerTimeout
         )
         await execution.run()
         await launch.tenant.finished(launch.job.leaseToken)

@@ -1,0 +1,86 @@
+import Synchronization
+
+/// A call that did not answer within its limit (a database or Redis request stuck in its client).
+public struct DeadlineExceeded: Error, CustomStringConvertible {
+    /// What was waited for.
+    public let what: String
+    /// How long it was waited for.
+    public let limit: Duration
+    public var description: String { "\(what) did not answer within \(limit)" }
+}
+
+/// Bounds a call that may never return. The call runs in a task of its own, so the caller is
+/// released at the limit (or when the caller is cancelled) even if the call ignores cancellation:
+/// a request stuck in a client's pool or on a dead connection cannot hold a loop or a shutdown.
+public enum Deadline {
+    /// `body`'s result, or `DeadlineExceeded` after `limit` (`CancellationError` if the caller is
+    /// cancelled first); either way the abandoned call's task is cancelled.
+    public static func run<T: Sendable>(
+        _ what: String,
+        limit: Duration,
+        _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        let race = Race<T>()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                race.arm(continuation)
+                let work = Task {
+                    do { race.finish(.success(try await body())) } catch { race.finish(.failure(error)) }
+                }
+                let timer = Task {
+                    try await Task.sleep(for: limit)
+                    race.finish(.failure(DeadlineExceeded(what: what, limit: limit)))
+                }
+                race.onFinish { work.cancel(); timer.cancel() }
+            }
+        } onCancel: {
+            race.finish(.failure(CancellationError()))
+        }
+    }
+}
+
+/// The first of several outcomes resumes the continuation; the others are dropped.
+private final class Race<T: Sendable>: Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<T, any Error>?
+        var early: Result<T, any Error>?
+        var done = false
+        var cleanup: (@Sendable () -> Void)?
+    }
+
+    private let state = Mutex(State())
+
+    func arm(_ continuation: CheckedContinuation<T, any Error>) {
+        let early = state.withLock { state -> Result<T, any Error>? in
+            if let early = state.early { return early }
+            state.continuation = continuation
+            return nil
+        }
+        if let early { continuation.resume(with: early) }
+    }
+
+    /// Runs `cleanup` once the race is decided (at once if it already is).
+    func onFinish(_ cleanup: @escaping @Sendable () -> Void) {
+        let now = state.withLock { state -> Bool in
+            if state.done { return true }
+            state.cleanup = cleanup
+            return false
+        }
+        if now { cleanup() }
+    }
+
+    func finish(_ result: Result<T, any Error>) {
+        let (continuation, cleanup) = state.withLock { state -> (CheckedContinuation<T, any Error>?, (@Sendable () -> Void)?) in
+            guard !state.done else { return (nil, nil) }
+            state.done = true
+            if state.continuation == nil { state.early = result }
+            defer {
+                state.continuation = nil
+                state.cleanup = nil
+            }
+            return (state.continuation, state.cleanup)
+        }
+        continuation?.resume(with: result)
+        cleanup?()
+    }
+}
