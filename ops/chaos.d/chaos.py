@@ -13,6 +13,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from cluster import Cluster  # noqa: E402
 from faults import FAULTS, run_fault  # noqa: E402
+from invariants import summary  # noqa: E402
 from load import Load  # noqa: E402
 from monitor import Monitor  # noqa: E402
 
@@ -54,9 +55,10 @@ def main():
                 passed += ok
                 failed += not ok
         load.stop()
+        print("chaos: " + summary(cluster, load), flush=True)
         # The final shutdown of every process is measured like the SIGTERMs during faults.
         breaches = cluster.stop_all_measured()
-        breaches += monitor.http_breaches_since(0)
+        breaches += monitor.http_breaches_since(getattr(run_fault, "last_check", 0.0))
         if breaches:
             failed += 1
             print("FAIL shutdown and whole-run checks:")

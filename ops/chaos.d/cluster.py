@@ -36,18 +36,19 @@ class Process:
             self.popen.send_signal(signal.SIGKILL)
             self.popen.wait()
 
-    def terminate_measured(self, limit):
-        """SIGTERM; seconds until it exited, or None (then it is killed) when it outlived `limit`."""
+    def terminate_measured(self, limit, patience=60.0):
+        """SIGTERM; (seconds until it exited or None, within limit?). Waits up to `patience` to measure, then kills."""
         if not self.alive():
-            return 0.0
+            return 0.0, True
         began = time.monotonic()
         self.popen.send_signal(signal.SIGTERM)
         try:
-            self.popen.wait(timeout=limit)
-            return time.monotonic() - began
+            self.popen.wait(timeout=max(limit, patience))
+            took = time.monotonic() - began
+            return took, took <= limit
         except subprocess.TimeoutExpired:
             self.kill9()
-            return None
+            return None, False
 
 
 class Cluster:
@@ -231,18 +232,25 @@ class Cluster:
     def stop_all_measured(self):
         breaches = []
         for name, process in self.processes.items():
-            took = process.terminate_measured(self.stop_limit())
-            if took is None:
-                breaches.append(f"{name}: still running {self.stop_limit():.0f} s after SIGTERM (SHUTDOWN_GRACE={self.grace}); killed")
+            took, in_time = process.terminate_measured(self.stop_limit())
+            if not in_time:
+                breaches.append(f"{name}: SIGTERM at the end of the run (load stopped) " + stop_words(took, self.grace))
         return breaches
 
     def teardown(self):
         for process in self.processes.values():
             if process.alive():
-                process.terminate_measured(self.stop_limit())
+                process.terminate_measured(self.stop_limit(), patience=0)
         if self.redis_started:
             self.redis_stop(save=False)
         if self.pg_started or self.pg_ready():
             self.pg_stop(mode="immediate")
         if self.pipelines:
             shutil.rmtree(self.pipelines, ignore_errors=True)
+
+
+def stop_words(took, grace):
+    """How a late stop reads in the report."""
+    if took is None:
+        return f"still running 60 s after SIGTERM (SHUTDOWN_GRACE={grace}); killed with -9"
+    return f"stopped {took:.1f} s after SIGTERM (SHUTDOWN_GRACE={grace}, allowed {grace + STOP_SLACK:.0f} s)"

@@ -89,3 +89,13 @@ def describe_wedge(cluster):
     except Exception as error:
         parts.append(f"redis unreadable ({error})")
     return " | ".join(parts)
+
+
+def summary(cluster, load):
+    """What the run did, for the last lines of the report."""
+    jobs = cluster.psql("SELECT state, count(*) FROM jobs GROUP BY 1 ORDER BY 1")
+    attempts = cluster.psql("SELECT COALESCE(outcome, 'open'), count(*) FROM job_attempts GROUP BY 1 ORDER BY 1")
+    effects = cluster.psql("SELECT count(*) FROM diagnostic_effects")[0][0]
+    acknowledged = sum(len(p.acknowledged) for p in load.phones)
+    return (f"jobs {', '.join(f'{s}={n}' for s, n in jobs)}; attempts {', '.join(f'{o}={n}' for o, n in attempts)}; "
+            f"effect rows {effects}; interactions acknowledged {acknowledged}")
