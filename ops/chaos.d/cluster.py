@@ -5,6 +5,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 
 PG_BIN = "/usr/lib/postgresql/15/bin"
@@ -232,10 +233,39 @@ class Cluster:
     def stop_all_measured(self):
         breaches = []
         for name, process in self.processes.items():
-            took, in_time = process.terminate_measured(self.stop_limit())
+            if name == "api":
+                took, in_time, refused = self.stop_api_watched(process)
+                if refused:
+                    breaches.append(f"api: {refused} request(s) refused while the process was still stopping "
+                                    "(the listener should stay up, answering 503, until the process ends)")
+            else:
+                took, in_time = process.terminate_measured(self.stop_limit())
             if not in_time:
                 breaches.append(f"{name}: SIGTERM at the end of the run (load stopped) " + stop_words(took, self.grace))
         return breaches
+
+    def stop_api_watched(self, process):
+        """SIGTERM the API while asking /ready every 100 ms: (seconds, in time?, requests refused while it still ran)."""
+        samples = []
+        done = threading.Event()
+
+        def watch():
+            while not done.is_set():
+                began = time.monotonic()
+                status, _ = self.monitor.request(self.api_port, "GET", "/health", timeout=2)
+                samples.append((began, time.monotonic(), status, running(process.popen.pid)))
+                done.wait(0.1)
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        took, in_time = process.terminate_measured(self.stop_limit())
+        done.set()
+        watcher.join()
+        # Refused while the process was alive after the request ended: the listener closed before the process did.
+        refused = sum(1 for _b, _e, status, alive in samples if status == "refused" and alive)
+        statuses = sorted({str(status) for _b, _e, status, _a in samples})
+        print(f"       note: while the API stopped it answered {statuses}", flush=True)
+        return took, in_time, refused
 
     def teardown(self):
         for process in self.processes.values():
@@ -254,3 +284,12 @@ def stop_words(took, grace):
     if took is None:
         return f"still running 60 s after SIGTERM (SHUTDOWN_GRACE={grace}); killed with -9"
     return f"stopped {took:.1f} s after SIGTERM (SHUTDOWN_GRACE={grace}, allowed {grace + STOP_SLACK:.0f} s)"
+
+
+def running(pid):
+    """The process exists and is not a zombie (readable from another thread while Popen.wait holds its lock)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

@@ -38,8 +38,9 @@ def other_worker(name):
 
 
 class Fault:
-    def __init__(self, name, title, inject):
-        self.name, self.title, self.inject = name, title, inject
+    def __init__(self, name, title, inject, backlog=0):
+        # backlog: jobs per org enqueued just before the fault, so claims are in flight and work is queued when it strikes.
+        self.name, self.title, self.inject, self.backlog = name, title, inject, backlog
 
 
 class SigtermDuring:
@@ -148,14 +149,16 @@ def flushall(cluster, load, monitor, ctx):
     term.restart()
 
 
+BACKLOG = 40
+
 FAULTS = [
     Fault("worker-kill9", "kill -9 of a worker (restarted at once)", kill_worker),
     Fault("api-kill9", "kill -9 of the API mid-request (restarted)", kill_api),
-    Fault("pg-5s", "Postgres stopped 5 s", postgres_down(5)),
-    Fault("pg-60s", "Postgres stopped 60 s", postgres_down(60)),
-    Fault("redis-10s", "Redis stopped 10 s (append-only file kept)", redis_down(10, keep_data=True)),
-    Fault("redis-empty", "Redis restarted empty", redis_down(0.5, keep_data=False)),
-    Fault("flushall", "Redis FLUSHALL", flushall),
+    Fault("pg-5s", "Postgres stopped 5 s", postgres_down(5), backlog=BACKLOG),
+    Fault("pg-60s", "Postgres stopped 60 s", postgres_down(60), backlog=BACKLOG),
+    Fault("redis-10s", "Redis stopped 10 s (append-only file kept)", redis_down(10, keep_data=True), backlog=BACKLOG),
+    Fault("redis-empty", "Redis restarted empty", redis_down(0.5, keep_data=False), backlog=BACKLOG),
+    Fault("flushall", "Redis FLUSHALL", flushall, backlog=BACKLOG),
 ]
 
 
@@ -169,6 +172,10 @@ def run_fault(fault, label, cluster, load, monitor):
     since = getattr(run_fault, "last_check", 0.0)
     load.jobs_paused.clear()
     time.sleep(WARM_UP)
+    if fault.backlog:
+        load.call("POST", "/internal/diagnostics/jobs", load.staff, {
+            "pipeline": "sleep", "count": fault.backlog, "orgIds": load.org_ids, "args": {"ms": 800, "record": True}})
+        time.sleep(1.0)
     began = monitor.now()
     ctx = Context()
     fault.inject(cluster, load, monitor, ctx)
@@ -205,7 +212,8 @@ def run_fault(fault, label, cluster, load, monitor):
     unavailable = counts.get(503, 0)
     if unavailable:
         parts.append(f"{unavailable} requests answered 503")
-    print(f"{'ok  ' if ok else 'FAIL'} {label}: {fault.title}; fault lasted {ctx.back_at - began:.1f} s; " + "; ".join(parts), flush=True)
+    backlog = f" with {fault.backlog * len(load.org_ids)} jobs of backlog" if fault.backlog else ""
+    print(f"{'ok  ' if ok else 'FAIL'} {label}: {fault.title}{backlog}; fault lasted {ctx.back_at - began:.1f} s; " + "; ".join(parts), flush=True)
     for note in ctx.notes:
         print(f"       note: {note}", flush=True)
     for breach in ctx.breaches:
