@@ -23,11 +23,14 @@ class Process:
 
     def start(self):
         self.starts += 1
+        self.pid_file = os.path.join(os.path.dirname(self.log_path), "..", f"{self.name}.pid")
         log = open(self.log_path, "ab")
         log.write(f"\n==== chaos: start #{self.starts} at {time.strftime('%H:%M:%S')}\n".encode())
         log.flush()
         self.popen = subprocess.Popen(self.args, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
+        with open(self.pid_file, "w") as pid:
+            pid.write(str(self.popen.pid))
 
     def alive(self):
         return self.popen is not None and self.popen.poll() is None
@@ -188,8 +191,21 @@ class Cluster:
             lines.append(line)
         open(path, "w").write("".join(lines))
 
+    def kill_leftovers(self):
+        """Processes an earlier run started and could not stop (it was killed outright): by their recorded ids only."""
+        for name in ("api", "worker-a", "worker-b", "scheduler"):
+            path = os.path.join(self.data, f"{name}.pid")
+            try:
+                pid = int(open(path).read())
+                with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                    if b"fieldwork" in cmdline.read():
+                        os.kill(pid, signal.SIGKILL)
+            except (OSError, ValueError):
+                pass
+
     def start(self):
         os.makedirs(self.logs, exist_ok=True)
+        self.kill_leftovers()
         os.makedirs(self.redis_dir, exist_ok=True)
         for name in os.listdir(self.logs):
             os.remove(os.path.join(self.logs, name))

@@ -119,7 +119,9 @@ def postgres_down(seconds):
         term = SigtermDuring(cluster, ctx, busiest, after=min(2.0, seconds / 2))
         time.sleep(seconds)
         cluster.pg_start()
-        while not cluster.pg_ready():
+        for _ in range(300):
+            if cluster.pg_ready():
+                break
             time.sleep(0.1)
         ctx.back_at = monitor.outage_ends(index)
         term.restart()
