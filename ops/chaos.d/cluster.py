@@ -209,6 +209,11 @@ class Cluster:
         os.makedirs(self.redis_dir, exist_ok=True)
         for name in os.listdir(self.logs):
             os.remove(os.path.join(self.logs, name))
+        # A copy: the binary at BIN may be rebuilt while the suite runs (restarted processes would run another build).
+        copy = os.path.join(self.data, "fieldwork")
+        shutil.copy2(self.bin, copy + ".tmp")
+        os.replace(copy + ".tmp", copy)
+        self.bin = copy
         self.pg_setup()
         if self.redis_ready():
             self.redis_stop(save=False)
