@@ -32,23 +32,25 @@ def check_invariants(cluster, load):
     left = load.flush_phones()
     if left:
         breaches.append(f"{left} bulk batch(es) still unanswered 30 s after recovery")
+    # What the phones were told, read before the database: the phones keep submitting meanwhile.
+    acknowledged, rejected = [], []
+    for phone in load.phones:
+        with phone.lock:
+            acknowledged += list(phone.acknowledged)
+            rejected += phone.rejected
+            phone.rejected = []
     stored = {}
     for client_uuid, count in cluster.psql("SELECT client_interaction_uuid, count(*) FROM interactions GROUP BY 1"):
         stored[client_uuid] = int(count)
-    lost, doubled, rejected = [], [], []
-    for phone in load.phones:
-        with phone.lock:
-            acknowledged = list(phone.acknowledged)
-            rejected += phone.rejected
-            phone.rejected = []
-        for client_uuid in acknowledged:
-            if client_uuid in reported_uuids:
-                continue
-            n = stored.get(client_uuid, 0)
-            if n == 0:
-                lost.append(client_uuid)
-            elif n > 1:
-                doubled.append(client_uuid)
+    lost, doubled = [], []
+    for client_uuid in acknowledged:
+        if client_uuid in reported_uuids:
+            continue
+        n = stored.get(client_uuid, 0)
+        if n == 0:
+            lost.append(client_uuid)
+        elif n > 1:
+            doubled.append(client_uuid)
     reported_uuids.update(lost + doubled)
     if lost:
         breaches.append(f"{len(lost)} acknowledged interaction(s) missing from the database, e.g. {lost[:3]}")
