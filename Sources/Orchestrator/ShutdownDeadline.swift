@@ -14,7 +14,7 @@ import Glibc
 /// sweeper of another worker requeues those jobs.
 enum ShutdownDeadline {
     /// Time past the grace period for handing leases back and closing the clients.
-    static let handBack: Duration = .seconds(8)
+    static let handBack: Duration = .seconds(4)
 
     nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
 

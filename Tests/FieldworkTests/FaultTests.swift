@@ -149,7 +149,7 @@ import Testing
     }
 
     /// Runs a long job on `child`, freezes the database, sends SIGTERM and expects the process to
-    /// end within grace + 8 s + 2 s of slack; with `probe`, expects 503 `UNAVAILABLE` from it meanwhile.
+    /// end within grace + 4 s + 2 s of slack; with `probe`, expects 503 `UNAVAILABLE` from it meanwhile.
     static func stopsWithin(_ child: Child, proxy: FreezingProxy, o: Orchestra, org: TestOrg, probe: String?) async throws {
         try await o.enqueue("sleep", count: 1, orgIds: [org.id], args: ["ms": 120_000])
         try await waitUntil("the job running", timeout: .seconds(20)) { try await o.states(org: org.id) == ["running": 1] }
@@ -161,7 +161,7 @@ import Testing
             let reply = try await get(probe)
             #expect(reply.status == 503 && reply.body.contains("UNAVAILABLE") && reply.body.contains("shutting down"), "while draining: \(reply)")
         }
-        let status = try await child.wait(timeout: .seconds(5 + 8 + 2))
+        let status = try await child.wait(timeout: .seconds(5 + 4 + 2))
         let took = ContinuousClock.now - sent
         if status == nil {
             child.signal(SIGKILL)
