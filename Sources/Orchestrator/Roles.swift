@@ -1,9 +1,10 @@
-import APIEdge
 import Actors
+import APIEdge
 import Foundation
 import Logging
 import Pipelines
 import ServiceLifecycle
+import Store
 
 /// The background roles a process can run: the composition root for workers and the scheduler.
 enum Role {

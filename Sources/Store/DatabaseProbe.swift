@@ -65,7 +65,9 @@ public final class DatabaseProbe: Sendable {
                     id += 1
                     connection = try await PostgresConnection.connect(configuration: configuration, id: id, logger: logger)
                 }
-                try await bounded { [connection] in _ = try await connection!.query("SELECT 1", logger: self.logger).collect() }
+                try await Deadline.run("database probe", limit: timeout) { [connection, logger] in
+                    _ = try await connection!.query("SELECT 1", logger: logger).collect()
+                }
                 record(up: true, error: nil)
             } catch {
                 if Task.isCancelled { break }
@@ -74,34 +76,12 @@ public final class DatabaseProbe: Sendable {
                 if (error as? PSQLError)?.serverInfo?[.sqlState] != "53300" { record(up: false, error: error) }
                 if let broken = connection {
                     connection = nil
-                    try? await bounded { try await broken.close() }
+                    try? await Deadline.run("closing the probe connection", limit: timeout) { try await broken.close() }
                 }
             }
             try? await Task.sleep(for: interval)
         }
         try? await connection?.close()
-    }
-
-    /// Runs `body`, giving up after `timeout`. A query on a connection the server dropped can hang
-    /// without heeding cancellation, so the two race as unstructured tasks and the loser is left to
-    /// end on its own (closing the connection ends a hung query).
-    private func bounded(_ body: @escaping @Sendable () async throws -> Void) async throws {
-        let timeout = timeout
-        let once = Once()
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            Task {
-                do {
-                    try await body()
-                    if once.claim() { continuation.resume() }
-                } catch {
-                    if once.claim() { continuation.resume(throwing: error) }
-                }
-            }
-            Task {
-                try? await Task.sleep(for: timeout)
-                if once.claim() { continuation.resume(throwing: ProbeTimeout()) }
-            }
-        }
     }
 
     private func record(up: Bool, error: (any Error)?) {
@@ -123,21 +103,4 @@ public final class DatabaseProbe: Sendable {
             logger.error("database unreachable", metadata: ["error": .string(String(describing: error.map { String(reflecting: $0) } ?? "-"))])
         }
     }
-}
-
-/// True for the first caller only.
-private final class Once: Sendable {
-    private let done = Mutex(false)
-
-    func claim() -> Bool {
-        done.withLock { done in
-            defer { done = true }
-            return !done
-        }
-    }
-}
-
-/// A probe that got no answer in time.
-private struct ProbeTimeout: Error, CustomStringConvertible {
-    var description: String { "no answer within the probe's timeout" }
 }

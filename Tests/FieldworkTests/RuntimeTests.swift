@@ -49,7 +49,8 @@ import Testing
         try await Orchestra.run(pipelines: pipelines) { o in
             try await o.withWorker(pipelines: try o.pipelines.adding([FencedHoldPipeline()])) { _ in
                 let held = try await o.jobs.enqueueAndPublish([JobSpec(FencedHoldPipeline.self, .init(ms: 3_000), scope: nil)])[0]
-                let other = try await o.jobs.enqueueAndPublish([JobSpec(SleepPipeline.self, .init(ms: 3_000), scope: nil)])[0]
+                // Longer than the fenced job, so that it is surely still running when its lease is read.
+                let other = try await o.jobs.enqueueAndPublish([JobSpec(SleepPipeline.self, .init(ms: 6_000), scope: nil)])[0]
                 try await waitUntil("both running") { try await o.states()["running"] == 2 }
                 // Two lease periods in, the fenced transaction is still open.
                 try await Task.sleep(for: .seconds(2))

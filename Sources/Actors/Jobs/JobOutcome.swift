@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Store
 
 /// Writes how an attempt ended: success through the completion batcher, anything else with one
 /// fenced `finish`; then the log line and the metrics.

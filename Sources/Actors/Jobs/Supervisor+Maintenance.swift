@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Store
 
 /// Heartbeats (leases, cancel requests, Redis slots) and the maintenance loop (promotion, lease
 /// sweeper, reconciler, gauges, pruning of long-silent workers, retirement of idle tenants).

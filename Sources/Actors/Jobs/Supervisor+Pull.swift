@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Store
 
 /// Pulling: each served pipeline has a loop that claims up to its free slots from Redis, claims
 /// those ids in the ledger and hands the jobs out.
