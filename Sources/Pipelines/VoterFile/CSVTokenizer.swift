@@ -57,6 +57,9 @@ struct CSVTokenizer: Sendable {
     /// File offset where the row being read starts (or where the next one will).
     var rowOffset: Int64 { base + Int64(rowStart) }
 
+    /// Bytes buffered and not yet handed out as rows.
+    var pendingBytes: Int { buffer.count - rowStart }
+
     /// True while the rest of an overlong row is being skipped.
     var isSkippingOverlongRow: Bool { overlongPrefix != nil }
 
@@ -119,6 +122,7 @@ struct CSVTokenizer: Sendable {
                         state = .unquoted
                     }
                 case .unquoted:
+                    index = Self.nextSpecial(bytes, from: index)
                     while index < count {
                         let byte = bytes[index]
                         // Every special byte is ≤ ','; most text bytes are above it and cost one comparison.
@@ -190,6 +194,28 @@ struct CSVTokenizer: Sendable {
         state = .fieldStart
         handedOut = true
         return row
+    }
+
+    /// The first index at or after `index` that may hold a comma, LF or CR, eight bytes at a time
+    /// (the classic "has a zero byte" test on the word XORed with each special byte); at most `bytes.count`.
+    @inline(__always)
+    private static func nextSpecial(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        guard let base = bytes.baseAddress else { return start }
+        let raw = UnsafeRawPointer(base)
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        var index = start
+        while index + 8 <= bytes.count {
+            let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+            let comma = word ^ (ones &* 0x2C)
+            let lineFeed = word ^ (ones &* 0x0A)
+            let carriageReturn = word ^ (ones &* 0x0D)
+            let found =
+                ((comma &- ones) & ~comma | (lineFeed &- ones) & ~lineFeed | (carriageReturn &- ones) & ~carriageReturn) & highs
+            if found != 0 { return index + found.trailingZeroBitCount / 8 }
+            index += 8
+        }
+        return index
     }
 
     private static func firstQuote(_ bytes: UnsafeBufferPointer<UInt8>, from index: Int) -> Int? {

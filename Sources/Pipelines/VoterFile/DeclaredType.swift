@@ -115,11 +115,26 @@ struct CalendarDate: Sendable, Equatable {
 
     /// `YYYY-MM-DD`.
     var iso: String {
-        func pad(_ value: Int, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
+        // Ten ASCII digits and dashes written straight into the string: this runs once per voter.
+        String(unsafeUninitializedCapacity: 10) { out in
+            out[0] = UInt8(0x30 + year / 1000 % 10)
+            out[1] = UInt8(0x30 + year / 100 % 10)
+            out[2] = UInt8(0x30 + year / 10 % 10)
+            out[3] = UInt8(0x30 + year % 10)
+            out[4] = UInt8(ascii: "-")
+            out[5] = UInt8(0x30 + month / 10)
+            out[6] = UInt8(0x30 + month % 10)
+            out[7] = UInt8(ascii: "-")
+            out[8] = UInt8(0x30 + day / 10)
+            out[9] = UInt8(0x30 + day % 10)
+            return 10
         }
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))"
+    }
+
+    /// A whole value of one to nine ASCII digits as a number.
+    static func number(_ value: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard (1...9).contains(value.count) else { return nil }
+        return digits(value, 0, value.count)
     }
 
     private static func digits(_ value: UnsafeBufferPointer<UInt8>, _ offset: Int, _ count: Int) -> Int? {

@@ -9,23 +9,24 @@ import Darwin
 struct VoterRowReader: Sendable {
     let header: VoterFileHeader
     private let columns: [VoterFileColumn]
+    // The per-cell loop reads these plain arrays, so it retains no column name on the way.
+    private let fields: [VoterField?]
+    private let types: [DeclaredType?]
     private var scratch: [UInt8] = []
 
     init(header: VoterFileHeader) {
         self.header = header
         self.columns = header.columns
+        self.fields = header.columns.map(\.field)
+        self.types = header.columns.map(\.declaredType)
     }
 
-    enum Outcome {
-        case record(VoterRecord)
-        case rejection(RowRejection)
-    }
-
-    /// `row` spans `bytes[start..<end]`; `fieldEnds` are its commas relative to `start`.
-    mutating func read(row: Int, bytes: UnsafeBufferPointer<UInt8>, start: Int, end: Int, fieldEnds: [Int]) -> Outcome {
+    /// Reads the row spanning `bytes[start..<end]` (`fieldEnds` are its commas relative to `start`) and appends
+    /// its record or its rejection to `out`.
+    mutating func read(row: Int, bytes: UnsafeBufferPointer<UInt8>, start: Int, end: Int, fieldEnds: [Int], into out: inout ParsedRows) {
         let rowBytes = UnsafeBufferPointer(rebasing: bytes[start..<end])
-        func reject(_ column: String?, _ message: String) -> Outcome {
-            .rejection(RowRejection(row: row, column: column, message: message, rawText: FieldText.decode(rowBytes)))
+        func reject(_ column: String?, _ message: String) {
+            out.rejections.append(RowRejection(row: row, column: column, message: message, rawText: FieldText.decode(rowBytes)))
         }
         if fieldEnds.count + 1 != columns.count {
             let found = fieldEnds.count + 1
@@ -35,28 +36,51 @@ struct VoterRowReader: Sendable {
         if let base = rowBytes.baseAddress, memchr(base, 0, rowBytes.count) != nil {
             return reject(nil, "the row contains a NUL byte")
         }
-        var record = VoterRecord(row: row, externalId: "", lastName: "")
-        var cellStart = 0
-        for (index, column) in columns.enumerated() {
-            let cellEnd = index < fieldEnds.count ? fieldEnds[index] : rowBytes.count
-            let cell = UnsafeBufferPointer(rebasing: rowBytes[cellStart..<cellEnd])
-            cellStart = cellEnd + 1
-            let problem: String? = FieldText.withContent(cell, scratch: &scratch) { value in
-                guard !value.isEmpty else { return nil }
-                if let declared = column.declaredType, let problem = declared.problem(with: value) {
-                    return "\(problem): \(FieldText.decode(value))"
-                }
-                guard let field = column.field else {
-                    record.extra[column.name] = FieldText.decode(value)
-                    return nil
-                }
-                return Self.assign(field, value, to: &record)
-            }
-            if let problem { return reject(column.name, problem) }
+        // The record is built in place in the output array: a VoterRecord is about 500 bytes, too big to copy per row.
+        out.records.append(VoterRecord(row: row, externalId: "", lastName: ""))
+        if let (column, problem) = fill(&out.records[out.records.count - 1], rowBytes, fieldEnds) {
+            out.records.removeLast()
+            reject(column, problem)
         }
-        if record.externalId.isEmpty { return reject(name(of: .externalId), "no registration number") }
-        if record.lastName.isEmpty { return reject(name(of: .lastName), "no last name") }
-        return .record(record)
+    }
+
+    /// Fills `record` from the row's cells; on the first cell that does not fit, its column name and the reason.
+    private mutating func fill(
+        _ record: inout VoterRecord,
+        _ rowBytes: UnsafeBufferPointer<UInt8>,
+        _ fieldEnds: [Int]
+    ) -> (String?, String)? {
+        var scratch = self.scratch
+        self.scratch = []
+        defer { self.scratch = scratch }
+        var cellStart = 0
+        for index in 0..<fields.count {
+            let cellEnd = index < fieldEnds.count ? fieldEnds[index] : rowBytes.count
+            let cell = FieldText.trim(UnsafeBufferPointer(rebasing: rowBytes[cellStart..<cellEnd]))
+            cellStart = cellEnd + 1
+            guard let first = cell.first else { continue }
+            let problem =
+                first == FieldText.quote
+                ? FieldText.withContent(cell, scratch: &scratch) { take(index, $0, into: &record) }
+                : take(index, cell, into: &record)
+            if let problem { return (columns[index].name, problem) }
+        }
+        if record.externalId.isEmpty { return (name(of: .externalId), "no registration number") }
+        if record.lastName.isEmpty { return (name(of: .lastName), "no last name") }
+        return nil
+    }
+
+    /// Checks one cell's unquoted, trimmed value against its column and stores it; says why when it does not fit.
+    private func take(_ index: Int, _ value: UnsafeBufferPointer<UInt8>, into record: inout VoterRecord) -> String? {
+        guard !value.isEmpty else { return nil }
+        if let declared = types[index], let problem = declared.problem(with: value) {
+            return "\(problem): \(FieldText.decode(value))"
+        }
+        guard let field = fields[index] else {
+            record.extra[columns[index].name] = FieldText.decode(value)
+            return nil
+        }
+        return Self.assign(field, value, to: &record)
     }
 
     private func name(of field: VoterField) -> String? {
@@ -76,7 +100,7 @@ struct VoterRowReader: Sendable {
         case .middleName: record.middleName = FieldText.decode(value)
         case .suffix: record.suffix = FieldText.decode(value)
         case .birthYear:
-            guard value.count == 4, let year = Int(String(decoding: value, as: UTF8.self)), (1850...2100).contains(year) else {
+            guard let year = CalendarDate.number(value), (1850...2100).contains(year) else {
                 return "not a birth year (1850–2100): \(FieldText.decode(value))"
             }
             record.birthYear = year
@@ -106,10 +130,12 @@ struct VoterRowReader: Sendable {
             guard let date = CalendarDate(any: value) else { return "not a date: \(FieldText.decode(value))" }
             record.registrationDate = date.iso
         case .status:
-            switch String(decoding: value, as: UTF8.self).uppercased() {
-            case "A", "ACTIVE": record.status = "active"
-            case "I", "INACTIVE": record.status = "inactive"
-            default: return "status is not active (A) or inactive (I): \(FieldText.decode(value))"
+            if Self.equalsIgnoringCase(value, "A") || Self.equalsIgnoringCase(value, "ACTIVE") {
+                record.status = "active"
+            } else if Self.equalsIgnoringCase(value, "I") || Self.equalsIgnoringCase(value, "INACTIVE") {
+                record.status = "inactive"
+            } else {
+                return "status is not active (A) or inactive (I): \(FieldText.decode(value))"
             }
         case .phone: record.phone = FieldText.decode(value)
         }
@@ -118,13 +144,21 @@ struct VoterRowReader: Sendable {
 
     /// `70801`, `70801-1234` or `708011234`: the extension fills `zip4` when the file has no ZIP4 value of its own.
     private static func assignZip(_ value: UnsafeBufferPointer<UInt8>, to record: inout VoterRecord) -> String? {
-        let digits = value.filter { $0 != UInt8(ascii: "-") }
-        let isDigits = digits.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
-        let dashes = value.count - digits.count
-        guard isDigits, digits.count == 5 && dashes == 0 || digits.count == 9 && (dashes == 0 || value[5] == UInt8(ascii: "-") && dashes == 1)
-        else { return "a ZIP code has 5 digits: \(FieldText.decode(value))" }
-        record.zip5 = String(decoding: digits[0..<5], as: UTF8.self)
-        if digits.count == 9, record.zip4 == nil { record.zip4 = String(decoding: digits[5..<9], as: UTF8.self) }
+        let isDigit = { (byte: UInt8) in byte >= 0x30 && byte <= 0x39 }
+        let plain = (value.count == 5 || value.count == 9) && value.allSatisfy(isDigit)
+        let dashed = value.count == 10 && value[5] == UInt8(ascii: "-") && value[0..<5].allSatisfy(isDigit) && value[6...].allSatisfy(isDigit)
+        guard plain || dashed else { return "a ZIP code has 5 digits: \(FieldText.decode(value))" }
+        record.zip5 = String(decoding: UnsafeBufferPointer(rebasing: value[0..<5]), as: UTF8.self)
+        if value.count > 5, record.zip4 == nil {
+            record.zip4 = String(decoding: UnsafeBufferPointer(rebasing: value[(value.count - 4)...]), as: UTF8.self)
+        }
         return nil
+    }
+
+    private static func equalsIgnoringCase(_ value: UnsafeBufferPointer<UInt8>, _ word: StaticString) -> Bool {
+        guard value.count == word.utf8CodeUnitCount else { return false }
+        let letters = word.utf8Start
+        for index in 0..<value.count where value[index] & 0xDF != letters[index] { return false }
+        return true
     }
 }
