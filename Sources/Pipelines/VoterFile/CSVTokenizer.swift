@@ -122,19 +122,25 @@ struct CSVTokenizer: Sendable {
                         state = .unquoted
                     }
                 case .unquoted:
-                    index = Self.nextSpecial(bytes, from: index)
-                    while index < count {
+                    // Field after field without going back to the outer switch: only a quote opening a field leaves.
+                    while true {
+                        index = Self.nextSpecial(bytes, from: index)
+                        while index < count, !Self.isSpecial(bytes[index]) { index += 1 }
+                        guard index < count else { break scan }
                         let byte = bytes[index]
-                        // Every special byte is ≤ ','; most text bytes are above it and cost one comparison.
-                        if byte > Self.comma || (byte != Self.comma && byte != Self.lineFeed && byte != Self.carriageReturn) {
-                            index += 1
-                            continue
-                        }
                         if byte == Self.comma {
                             ends.append(index - start)
                             index += 1
-                            state = .fieldStart
-                            continue scan
+                            guard index < count else {
+                                state = .fieldStart
+                                break scan
+                            }
+                            if bytes[index] == FieldText.quote {
+                                state = .quoted
+                                index += 1
+                                continue scan
+                            }
+                            continue
                         }
                         if byte == Self.lineFeed {
                             terminator = (index, index + 1)
@@ -194,6 +200,11 @@ struct CSVTokenizer: Sendable {
         state = .fieldStart
         handedOut = true
         return row
+    }
+
+    @inline(__always)
+    private static func isSpecial(_ byte: UInt8) -> Bool {
+        byte <= comma && (byte == comma || byte == lineFeed || byte == carriageReturn)
     }
 
     /// The first index at or after `index` that may hold a comma, LF or CR, eight bytes at a time

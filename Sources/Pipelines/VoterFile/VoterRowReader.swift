@@ -53,6 +53,8 @@ struct VoterRowReader: Sendable {
         var scratch = self.scratch
         self.scratch = []
         defer { self.scratch = scratch }
+        // Most rows are plain ASCII: one check per row spares one per cell.
+        let ascii = FieldText.isASCII(rowBytes)
         var cellStart = 0
         for index in 0..<fields.count {
             let cellEnd = index < fieldEnds.count ? fieldEnds[index] : rowBytes.count
@@ -61,8 +63,8 @@ struct VoterRowReader: Sendable {
             guard let first = cell.first else { continue }
             let problem =
                 first == FieldText.quote
-                ? FieldText.withContent(cell, scratch: &scratch) { take(index, $0, into: &record) }
-                : take(index, cell, into: &record)
+                ? FieldText.withContent(cell, scratch: &scratch) { take(index, $0, ascii: ascii, into: &record) }
+                : take(index, cell, ascii: ascii, into: &record)
             if let problem { return (columns[index].name, problem) }
         }
         if record.externalId.isEmpty { return (name(of: .externalId), "no registration number") }
@@ -71,16 +73,16 @@ struct VoterRowReader: Sendable {
     }
 
     /// Checks one cell's unquoted, trimmed value against its column and stores it; says why when it does not fit.
-    private func take(_ index: Int, _ value: UnsafeBufferPointer<UInt8>, into record: inout VoterRecord) -> String? {
+    private func take(_ index: Int, _ value: UnsafeBufferPointer<UInt8>, ascii: Bool, into record: inout VoterRecord) -> String? {
         guard !value.isEmpty else { return nil }
         if let declared = types[index], let problem = declared.problem(with: value) {
             return "\(problem): \(FieldText.decode(value))"
         }
         guard let field = fields[index] else {
-            record.extra[columns[index].name] = FieldText.decode(value)
+            record.extra[columns[index].name] = ascii ? String(decoding: value, as: UTF8.self) : FieldText.decode(value)
             return nil
         }
-        return Self.assign(field, value, to: &record)
+        return Self.assign(field, value, ascii: ascii, to: &record)
     }
 
     private func name(of field: VoterField) -> String? {
@@ -88,44 +90,52 @@ struct VoterRowReader: Sendable {
     }
 
     /// Sets one field from a non-blank value, or says why the value cannot be that field.
-    private static func assign(_ field: VoterField, _ value: UnsafeBufferPointer<UInt8>, to record: inout VoterRecord) -> String? {
+    private static func assign(
+        _ field: VoterField,
+        _ value: UnsafeBufferPointer<UInt8>,
+        ascii: Bool,
+        to record: inout VoterRecord
+    ) -> String? {
+        func text(_ value: UnsafeBufferPointer<UInt8>) -> String {
+            ascii ? String(decoding: value, as: UTF8.self) : FieldText.decode(value)
+        }
         switch field {
         case .externalId:
             guard value.count <= 64, !value.contains(where: { $0 == 0x20 || $0 == 0x09 || $0 < 0x20 }) else {
                 return "a registration number has at most 64 characters and no spaces: \(FieldText.decode(value))"
             }
-            record.externalId = FieldText.decode(value)
-        case .lastName: record.lastName = FieldText.decode(value)
-        case .firstName: record.firstName = FieldText.decode(value)
-        case .middleName: record.middleName = FieldText.decode(value)
-        case .suffix: record.suffix = FieldText.decode(value)
+            record.externalId = text(value)
+        case .lastName: record.lastName = text(value)
+        case .firstName: record.firstName = text(value)
+        case .middleName: record.middleName = text(value)
+        case .suffix: record.suffix = text(value)
         case .birthYear:
             guard let year = CalendarDate.number(value), (1850...2100).contains(year) else {
                 return "not a birth year (1850–2100): \(FieldText.decode(value))"
             }
             record.birthYear = year
-        case .sex: record.sex = FieldText.decode(value)
-        case .race: record.race = FieldText.decode(value)
-        case .party: record.party = FieldText.decode(value)
-        case .houseNumber: record.houseNumber = FieldText.decode(value)
-        case .houseFraction: record.houseFraction = FieldText.decode(value)
-        case .streetDirection: record.streetDirection = FieldText.decode(value)
-        case .streetName: record.streetName = FieldText.decode(value)
-        case .unit: record.unit = FieldText.decode(value)
-        case .city: record.city = FieldText.decode(value)
-        case .state: record.state = FieldText.decode(value)
+        case .sex: record.sex = text(value)
+        case .race: record.race = text(value)
+        case .party: record.party = text(value)
+        case .houseNumber: record.houseNumber = text(value)
+        case .houseFraction: record.houseFraction = text(value)
+        case .streetDirection: record.streetDirection = text(value)
+        case .streetName: record.streetName = text(value)
+        case .unit: record.unit = text(value)
+        case .city: record.city = text(value)
+        case .state: record.state = text(value)
         case .zip5: return assignZip(value, to: &record)
         case .zip4:
             guard value.count == 4, value.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
                 return "a ZIP+4 extension has 4 digits: \(FieldText.decode(value))"
             }
             record.zip4 = String(decoding: value, as: UTF8.self)
-        case .parish: record.parish = FieldText.decode(value)
-        case .ward: record.ward = FieldText.decode(value)
-        case .precinct: record.precinct = FieldText.decode(value)
-        case .congressionalDistrict: record.congressionalDistrict = FieldText.decode(value)
-        case .senateDistrict: record.senateDistrict = FieldText.decode(value)
-        case .houseDistrict: record.houseDistrict = FieldText.decode(value)
+        case .parish: record.parish = text(value)
+        case .ward: record.ward = text(value)
+        case .precinct: record.precinct = text(value)
+        case .congressionalDistrict: record.congressionalDistrict = text(value)
+        case .senateDistrict: record.senateDistrict = text(value)
+        case .houseDistrict: record.houseDistrict = text(value)
         case .registrationDate:
             guard let date = CalendarDate(any: value) else { return "not a date: \(FieldText.decode(value))" }
             record.registrationDate = date.iso
@@ -137,7 +147,7 @@ struct VoterRowReader: Sendable {
             } else {
                 return "status is not active (A) or inactive (I): \(FieldText.decode(value))"
             }
-        case .phone: record.phone = FieldText.decode(value)
+        case .phone: record.phone = text(value)
         }
         return nil
     }
