@@ -235,8 +235,9 @@ import Testing
             #expect(created.json["population"] == nil && created.json["source"] as? String == "manual")
             // No worker yet: the first job stays queued. Two at once: exactly one is accepted.
             let body: [String: Any] = ["criteria": ["parishes": ["X"]], "mode": "append"]
-            async let first = h.call(.post, "/api/v1/lists/\(list)/populate", token: admin, json: body)
-            async let second = h.call(.post, "/api/v1/lists/\(list)/populate", token: admin, json: body)
+            let path = "/api/v1/lists/\(list)/populate"
+            async let first = h.call(.post, path, token: admin, json: ["criteria": ["parishes": ["X"]], "mode": "append"])
+            async let second = h.call(.post, path, token: admin, json: ["criteria": ["parishes": ["X"]], "mode": "append"])
             let replies = try await [first, second]
             #expect(Set(replies.map(\.status.code)) == [202, 409], "\(replies.map(\.text))")
             let accepted = try #require(replies.first { $0.status == .accepted }?.json["jobId"] as? String)
