@@ -24,8 +24,11 @@ RIGHTLY_REFUSED = [
     # A single- or multiple-choice question needs its choices: a rule across two fields (type and choices) that the
     # spec could state only with if/then, which the Swift OpenAPI generator does not take.
     ("createSurveyQuestion", 400, "VALIDATION_ERROR", "choices"),
-    # A list with criteria is refused until list population runs as a job (docs/decisions.md, issue 5).
-    ("createList", 422, "UNPROCESSABLE", None),
+    # Criteria whose birthYearMin exceeds birthYearMax select nobody: a rule across two fields (as choices above).
+    ("createList", 400, "VALIDATION_ERROR", "criteria.birthYearMin"),
+    ("populateList", 400, "VALIDATION_ERROR", "criteria.birthYearMin"),
+    # A second population of a list while one is unfinished: whether one is depends on the data, not the schema.
+    ("populateList", 409, "CONFLICT", None),
 ]
 
 

@@ -1,3 +1,4 @@
+import Actors
 import Foundation
 import PostgresNIO
 @_spi(TenantAuth) import Store
@@ -25,23 +26,31 @@ extension APIService {
         guard case .json(let body) = input.body else { throw APIError.unsupportedMediaType("expected application/json") }
         let name = try Validate.length(body.name.trimmingCharacters(in: .whitespaces), 1...200, "name")
         let description = try Validate.text(body.description, 0...2000, "description")
-        if body.criteria != nil {
-            throw APIError.unprocessable(
-                "criteria: populating a list from criteria runs as a job, which this build does not have yet; create the list and add voters by id"
+        // Null criteria mean "not given" (a manual list); an object, even empty, asks for a population.
+        let criteria = try body.criteria.map { try VoterCriteriaValidation.criteria($0, "criteria") }
+        let (list, job): (VoterList, EnqueuedJob?) = try await transaction { connection in
+            let created = try await voterLists.create(
+                name: name,
+                description: description,
+                criteria: criteria,
+                createdBy: caller.userId,
+                in: caller.scope,
+                on: connection
             )
-        }
-        let list: VoterList = try await transaction { connection in
-            let list = try await voterLists.create(name: name, description: description, createdBy: caller.userId, in: caller.scope, on: connection)
             try await recordAudit(
                 by: caller,
                 "list.created",
                 on: "list",
-                id: list.id.uuidString.lowercased(),
+                id: created.id.uuidString.lowercased(),
                 changes: ["name": .string(name)],
                 in: connection
             )
-            return list
+            guard let criteria else { return (created, nil) }
+            let job = try await enqueuePopulation(of: created.id, criteria: criteria, mode: .replace, by: caller, on: connection)
+            guard let list = try await voterLists.list(created.id, in: caller.scope, on: connection) else { throw APIError.internal }
+            return (list, job)
         }
+        if let job { await jobs.publish([job]) }
         return .created(.init(body: .json(.init(list))))
     }
 

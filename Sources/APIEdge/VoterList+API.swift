@@ -10,6 +10,9 @@ extension Components.Schemas.VoterList {
             memberCount: list.memberCount,
             source: list.source == .criteria ? .criteria : .manual,
             criteria: list.criteria.map(Components.Schemas.VoterCriteria.init),
+            population: list.population.map { population in
+                .init(jobId: population.jobId.uuidString.lowercased(), status: .init(rawValue: population.status.rawValue) ?? .queued)
+            },
             createdBy: list.createdBy.uuidString.lowercased(),
             createdAt: list.createdAt,
             updatedAt: list.updatedAt

@@ -10,7 +10,12 @@ public struct VoterListRepository: Sendable {
         self.logger = logger
     }
 
-    static let columns = "l.id, l.name, l.description, l.member_count, l.source, l.criteria::text, l.created_by, l.created_at, l.updated_at"
+    static let columns = """
+        l.id, l.name, l.description, l.member_count, l.source, l.criteria::text, l.population_job_id, pj.state, l.created_by, l.created_at, \
+        l.updated_at
+        """
+    /// A list with its population job's state (the job's org is checked too: ids never cross orgs).
+    static let joinPopulation = "LEFT JOIN jobs pj ON pj.id = l.population_job_id AND pj.org_id = l.org_id"
 
     static func read(_ c: inout Columns) throws -> VoterList {
         VoterList(
@@ -20,10 +25,16 @@ public struct VoterListRepository: Sendable {
             memberCount: try c.next(),
             source: try c.raw(ListSource.self),
             criteria: try c.json(VoterCriteria.self),
+            population: try Self.population(jobId: try c.next(), state: try c.next()),
             createdBy: try c.next(),
             createdAt: try c.next(),
             updatedAt: try c.next()
         )
+    }
+
+    static func population(jobId: UUID?, state: String?) -> ListPopulation? {
+        guard let jobId, let state else { return nil }
+        return ListPopulation(jobId: jobId, status: .init(ledgerState: state))
     }
 
     static func first(_ rows: PostgresRowSequence) async throws -> VoterList? {
@@ -38,7 +49,7 @@ public struct VoterListRepository: Sendable {
     public func lists(in scope: OrgScope, limit: Int, after cursor: PageCursor?, on db: some QueryRunner) async throws -> Page<VoterList> {
         let rows = try await db.run(
             """
-            SELECT \(unescaped: Self.columns), (extract(epoch FROM l.created_at) * 1000000)::int8 FROM lists l
+            SELECT \(unescaped: Self.columns), (extract(epoch FROM l.created_at) * 1000000)::int8 FROM lists l \(unescaped: Self.joinPopulation)
             WHERE l.org_id = \(scope.orgId)
               AND \(page: cursor, time: "l.created_at", id: "l.id")
             ORDER BY l.created_at DESC, l.id DESC LIMIT \(limit + 1)
@@ -54,16 +65,31 @@ public struct VoterListRepository: Sendable {
     /// One list; nil if this org has none with that id.
     public func list(_ id: UUID, in scope: OrgScope, on db: some QueryRunner) async throws -> VoterList? {
         try await Self.first(
-            try await db.run("SELECT \(unescaped: Self.columns) FROM lists l WHERE l.org_id = \(scope.orgId) AND l.id = \(id)", logger: logger)
+            try await db.run(
+                "SELECT \(unescaped: Self.columns) FROM lists l \(unescaped: Self.joinPopulation) WHERE l.org_id = \(scope.orgId) AND l.id = \(id)",
+                logger: logger
+            )
         )
     }
 
-    /// A new, empty, manual list.
-    public func create(name: String, description: String?, createdBy: UUID, in scope: OrgScope, on db: some QueryRunner) async throws -> VoterList {
+    /// A new, empty list: manual, or (with `criteria`) to be populated by a job (`setPopulation`).
+    public func create(
+        name: String,
+        description: String?,
+        criteria: VoterCriteria? = nil,
+        createdBy: UUID,
+        in scope: OrgScope,
+        on db: some QueryRunner
+    ) async throws -> VoterList {
+        let source = criteria == nil ? ListSource.manual : .criteria
+        let json = try criteria.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
         let rows = try await db.run(
             """
-            INSERT INTO lists AS l (org_id, name, description, created_by) VALUES (\(scope.orgId), \(name), \(description), \(createdBy))
-            RETURNING \(unescaped: Self.columns)
+            WITH l AS (
+                INSERT INTO lists (org_id, name, description, source, criteria, created_by)
+                VALUES (\(scope.orgId), \(name), \(description), \(source.rawValue), \(json)::jsonb, \(createdBy)) RETURNING *
+            )
+            SELECT \(unescaped: Self.columns) FROM l \(unescaped: Self.joinPopulation)
             """,
             logger: logger
         )
@@ -76,8 +102,11 @@ public struct VoterListRepository: Sendable {
         try await Self.first(
             try await db.run(
                 """
-                UPDATE lists AS l SET name = COALESCE(\(name), l.name), description = COALESCE(\(description), l.description), updated_at = now()
-                WHERE l.org_id = \(scope.orgId) AND l.id = \(id) RETURNING \(unescaped: Self.columns)
+                WITH l AS (
+                    UPDATE lists AS l SET name = COALESCE(\(name), l.name), description = COALESCE(\(description), l.description), updated_at = now()
+                    WHERE l.org_id = \(scope.orgId) AND l.id = \(id) RETURNING l.*
+                )
+                SELECT \(unescaped: Self.columns) FROM l \(unescaped: Self.joinPopulation)
                 """,
                 logger: logger
             )

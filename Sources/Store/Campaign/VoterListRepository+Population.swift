@@ -1,0 +1,92 @@
+import Foundation
+import PostgresNIO
+
+/// What one chunk of a population did to the list.
+public struct PopulationChunkResult: Sendable, Equatable {
+    public var added: Int
+    public var removed: Int
+}
+
+extension VoterListRepository {
+    /// Records a population about to run: the list selects by `criteria` from now on and shows `jobId` as its population.
+    public func setPopulation(_ id: UUID, jobId: UUID, criteria: VoterCriteria, in scope: OrgScope, on connection: PostgresConnection) async throws {
+        let json = String(decoding: try JSONEncoder().encode(criteria), as: UTF8.self)
+        try await connection.query(
+            """
+            UPDATE lists SET source = 'criteria', criteria = \(json)::jsonb, population_job_id = \(jobId), updated_at = now()
+            WHERE org_id = \(scope.orgId) AND id = \(id)
+            """,
+            logger: logger
+        ).consume()
+    }
+
+    /// Upper bounds (inclusive) of consecutive ranges of about `size` of the org's voters by id; the range after the last
+    /// bound is open-ended, so the ranges cover every id, also of voters added meanwhile. One index-only pass.
+    public func populationBounds(size: Int, in scope: OrgScope, on db: some QueryRunner) async throws -> [UUID] {
+        let rows = try await db.run(
+            """
+            SELECT id FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM voters WHERE org_id = \(scope.orgId)) t
+            WHERE n % \(max(1, size)) = 0 ORDER BY id
+            """,
+            logger: logger
+        )
+        var bounds: [UUID] = []
+        for try await id in rows.decode(UUID.self) { bounds.append(id) }
+        return bounds
+    }
+
+    /// Adds the voters with ids in `(after, through]` that `criteria` selects, and with `replace` removes the members in
+    /// that range it does not select, counting both into `member_count`: set-based statements, idempotent (a repeated
+    /// chunk adds and removes nothing). Lock the list first. Members leave only `list_members`: no interaction or
+    /// assignment is touched.
+    public func populate(
+        _ list: UUID,
+        criteria: VoterCriteria,
+        mode: PopulationMode,
+        after: UUID?,
+        through: UUID?,
+        in scope: OrgScope,
+        on connection: PostgresConnection
+    ) async throws -> PopulationChunkResult {
+        let org = scope.orgId
+        let rows = try await connection.query(
+            """
+            WITH matched AS MATERIALIZED (
+                SELECT v.id FROM voters v
+                WHERE v.org_id = \(org)
+                  AND (\(after)::uuid IS NULL OR v.id > \(after)::uuid) AND (\(through)::uuid IS NULL OR v.id <= \(through)::uuid)
+                  AND (\(criteria.parishes)::text[] IS NULL OR v.parish = ANY(\(criteria.parishes)::text[]))
+                  AND (\(criteria.wards)::text[] IS NULL OR v.ward = ANY(\(criteria.wards)::text[]))
+                  AND (\(criteria.precincts)::text[] IS NULL OR v.precinct = ANY(\(criteria.precincts)::text[]))
+                  AND (\(criteria.parties)::text[] IS NULL OR v.party = ANY(\(criteria.parties)::text[]))
+                  AND (\(criteria.zip5)::text[] IS NULL OR v.res_zip5 = ANY(\(criteria.zip5)::text[]))
+                  AND (\(criteria.statuses?.map(\.rawValue))::text[] IS NULL OR v.status = ANY(\(criteria.statuses?.map(\.rawValue))::text[]))
+                  AND (\(criteria.birthYearMin)::int8 IS NULL OR v.birth_year >= \(criteria.birthYearMin)::int8)
+                  AND (\(criteria.birthYearMax)::int8 IS NULL OR v.birth_year <= \(criteria.birthYearMax)::int8)
+                  AND (NOT \(criteria.excludeTerminal == true)
+                       OR NOT EXISTS (SELECT 1 FROM voter_latest_results r WHERE r.org_id = v.org_id AND r.voter_id = v.id AND r.terminal))
+            ),
+            inserted AS (
+                INSERT INTO list_members (org_id, list_id, voter_id) SELECT \(org), \(list), id FROM matched
+                ON CONFLICT (list_id, voter_id) DO NOTHING RETURNING 1
+            ),
+            removed AS (
+                DELETE FROM list_members lm
+                WHERE \(mode == .replace) AND lm.org_id = \(org) AND lm.list_id = \(list)
+                  AND (\(after)::uuid IS NULL OR lm.voter_id > \(after)::uuid) AND (\(through)::uuid IS NULL OR lm.voter_id <= \(through)::uuid)
+                  AND NOT EXISTS (SELECT 1 FROM matched m WHERE m.id = lm.voter_id)
+                RETURNING 1
+            ),
+            counts AS (SELECT (SELECT count(*) FROM inserted) AS added, (SELECT count(*) FROM removed) AS removed),
+            counted AS (
+                UPDATE lists SET member_count = member_count + counts.added - counts.removed, updated_at = now()
+                FROM counts WHERE org_id = \(org) AND id = \(list) AND (counts.added > 0 OR counts.removed > 0)
+            )
+            SELECT added::int8, removed::int8 FROM counts
+            """,
+            logger: logger
+        )
+        for try await (added, removed) in rows.decode((Int, Int).self) { return PopulationChunkResult(added: added, removed: removed) }
+        throw StoreError.unexpected("no population row")
+    }
+}
