@@ -143,6 +143,22 @@ import Testing
         #expect(failure(Array("REG_NUMBER,LAST_NAME\n1,Ng".utf8), finish: true) == nil)
     }
 
+    @Test func theHeaderIsKnownAtOnceButRowsWaitForTheFirstKiB() throws {
+        let file = Array(("REG_NUMBER,LAST_NAME\n" + (1...200).map { "\($0),Name\($0)\n" }.joined()).utf8)
+        var parser = VoterFileParser(format: .louisiana)
+        let head = try parser.parse(ByteBuffer(bytes: file[0..<100]))
+        #expect(parser.header?.columns.map(\.name) == ["REG_NUMBER", "LAST_NAME"], "a resuming reader needs only the header row")
+        #expect(head.records.isEmpty, "no row before the binary check has seen the first KiB")
+        #expect(head.endOffset == 21 && head.nextRow == 2)
+        let rest = try parser.parse(ByteBuffer(bytes: file[100...]))
+        #expect(rest.records.count + (try parser.finish()).records.count == 200)
+        // A bad header found early is held back until the KiB is checked: binary wins, as it would in one chunk.
+        var binary = VoterFileParser(format: .louisiana)
+        let bad = Array("NAME,CITY\n".utf8) + Array(repeating: 0x41, count: 500) + [0] + Array(repeating: 0x41, count: 600)
+        #expect(throws: Never.self) { _ = try binary.parse(ByteBuffer(bytes: bad[0..<20])) }
+        #expect(throws: NotAVoterFile("binary data: a NUL byte at offset 510")) { _ = try binary.parse(ByteBuffer(bytes: bad[20...])) }
+    }
+
     @Test func aNULAfterTheFirstKiBRejectsOnlyItsRow() {
         var bytes = Array(("REG_NUMBER,LAST_NAME\n" + (1...200).map { "\($0),Name\($0)\n" }.joined()).utf8)
         bytes += Array("201,Bad".utf8) + [0] + Array("Name\n202,Ok\n".utf8)

@@ -24,6 +24,9 @@ public struct VoterFileParser: Sendable {
     private var checkpoint: Int64 = 0
     private var sniffer = VoterFileSniffer()
     private var sawDataRow = false
+    /// A header that failed before the first KiB was checked: thrown once it is (a binary verdict comes first).
+    private var deferredFailure: NotAVoterFile?
+    private var isFinishing = false
     private var headerEnd: Int64 = 0
     private var scratch: [UInt8] = []
     private var rowsRead = 0
@@ -62,11 +65,15 @@ public struct VoterFileParser: Sendable {
         // One allocation for the chunk's records instead of a doubling series (a record is about 500 bytes).
         out.records.reserveCapacity(tokenizer.pendingBytes / max(averageRowBytes, 32) + 1)
         if !sniffer.isDone {
-            // No row is read before the whole first KiB is checked, so the verdict on a binary file never
-            // depends on where the chunks happened to end.
-            guard try sniffer.sniff(&tokenizer, finishing: finishing), sniffer.isDone || finishing else { return out }
+            guard try sniffer.sniff(&tokenizer, finishing: finishing) else { return out }
         }
-        while let found = tokenizer.nextRow(finishing: finishing) {
+        // No data row is handed out, and no verdict on the header given, before the whole first KiB is checked:
+        // a binary file is refused as binary wherever the chunks happened to end. The header itself is read
+        // as soon as it is complete, so a resuming reader learns it from the file's first bytes.
+        isFinishing = finishing
+        let mayReadRows = sniffer.isDone || finishing
+        if mayReadRows, let failure = deferredFailure { throw failure }
+        while mayReadRows || header == nil && deferredFailure == nil, let found = tokenizer.nextRow(finishing: finishing) {
             let number = row
             row += 1
             rowsRead += 1
@@ -125,7 +132,16 @@ public struct VoterFileParser: Sendable {
                 }
             }
         }
-        let header = try VoterFileHeader(cells: cells, format: format, row: number)
+        let header: VoterFileHeader
+        do throws(NotAVoterFile) {
+            header = try VoterFileHeader(cells: cells, format: format, row: number)
+        } catch {
+            guard sniffer.isDone || isFinishing else {
+                deferredFailure = error
+                return
+            }
+            throw error
+        }
         self.header = header
         reader = VoterRowReader(header: header)
         headerEnd = checkpoint
