@@ -83,8 +83,8 @@ public struct AppConfig: Sendable {
             throw ConfigError(variable: "REDIS_URL", expected: "a redis://host:port/db URL (ops/stack env prints one)")
         }
         let storageURL = string("storage.url", "STORAGE_URL") ?? "file://.data/objects"
-        guard storageURL.hasPrefix("file://") else {
-            throw ConfigError(variable: "STORAGE_URL", expected: "file://<directory> (S3-compatible storage is not in this build yet)")
+        guard storageURL.hasPrefix("file://") || storageURL.hasPrefix("s3://") else {
+            throw ConfigError(variable: "STORAGE_URL", expected: "file://<directory> or s3://<bucket>?endpoint=<url>&region=<region>")
         }
         var secret = string("jwt.secret", "JWT_SECRET")
         if secret == nil, let file = string("jwt.key.file", "JWT_KEY_FILE") {
