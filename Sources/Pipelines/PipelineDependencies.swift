@@ -30,6 +30,8 @@ extension PipelineRegistry {
             NoopPipeline(),
             SleepPipeline(clock: dependencies.clock),
             FailPipeline(),
+            ExportPipeline(db: dependencies.db, store: dependencies.objectStore),
+            ExportExpiryPipeline(db: dependencies.db, store: dependencies.objectStore),
         ])
     }
 }
