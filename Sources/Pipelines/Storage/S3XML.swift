@@ -38,7 +38,13 @@ private final class Collector: NSObject, XMLParserDelegate {
 
     init(record: String?) { self.record = record }
 
-    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
+    func parser(
+        _ parser: XMLParser,
+        didStartElement name: String,
+        namespaceURI: String?,
+        qualifiedName: String?,
+        attributes: [String: String] = [:]
+    ) {
         if name == record { current = [:] }
         text = ""
     }
