@@ -60,6 +60,8 @@ public struct AppConfig: Sendable {
     public var bulkRetryRate: Int
     /// `fieldwork work` commits its ledger writes with `synchronous_commit = off`.
     public var workerAsyncCommit: Bool
+    /// How long an export's file is kept once written (`EXPORT_TTL`, seconds; default 7 days).
+    public var exportTTL: Duration = .seconds(7 * 86_400)
 
     /// Reads and validates the environment. Throws `ConfigError` naming the first bad variable.
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AppConfig {
@@ -83,8 +85,8 @@ public struct AppConfig: Sendable {
             throw ConfigError(variable: "REDIS_URL", expected: "a redis://host:port/db URL (ops/stack env prints one)")
         }
         let storageURL = string("storage.url", "STORAGE_URL") ?? "file://.data/objects"
-        guard storageURL.hasPrefix("file://") else {
-            throw ConfigError(variable: "STORAGE_URL", expected: "file://<directory> (S3-compatible storage is not in this build yet)")
+        guard storageURL.hasPrefix("file://") || storageURL.hasPrefix("s3://") else {
+            throw ConfigError(variable: "STORAGE_URL", expected: "file://<directory> or s3://<bucket>?endpoint=<url>&region=<region>")
         }
         var secret = string("jwt.secret", "JWT_SECRET")
         if secret == nil, let file = string("jwt.key.file", "JWT_KEY_FILE") {
@@ -100,7 +102,7 @@ public struct AppConfig: Sendable {
         guard let level = Logger.Level(rawValue: levelText.lowercased()) else {
             throw ConfigError(variable: "LOG_LEVEL", expected: "trace, debug, info, notice, warning, error or critical, got \"\(levelText)\"")
         }
-        return AppConfig(
+        var config = AppConfig(
             databaseURL: databaseURL,
             redisURL: redisURL,
             storageURL: storageURL,
@@ -131,6 +133,8 @@ public struct AppConfig: Sendable {
             bulkRetryRate: try integer("bulk.retry.rate", "BULK_RETRY_RATE", default: 500, range: 1...100_000),
             workerAsyncCommit: try integer("worker.async.commit", "WORKER_ASYNC_COMMIT", default: 0, range: 0...1) == 1
         )
+        config.exportTTL = .seconds(try integer("export.ttl", "EXPORT_TTL", default: 7 * 86_400, range: 60...(366 * 86_400)))
+        return config
     }
 
     /// The pipelines of `pipelinesDirectory`, validated (the error names the file and key).

@@ -105,6 +105,7 @@ public func buildRouter(config: AppConfig, clients: AppClients, logger: Logger) 
     router.add(
         middleware: BodyPolicyMiddleware(jsonLimit: config.maxJSONBodyBytes, uploadLimit: config.maxUploadBytes, uploads: routes.uploads)
     )
+    router.add(middleware: LiteralHeadersMiddleware())
     // Compact JSON: the runtime's default (sorted keys, pretty printed) cost a fifth of a voter page's CPU.
     try service.registerHandlers(on: router, configuration: .init(dateTranscoder: FlexibleISO8601(), jsonEncodingOptions: [.withoutEscapingSlashes]))
     return router

@@ -55,6 +55,7 @@ struct Orchestra {
     static func run(
         pipelines: [String: String] = defaultPipelines,
         redisURL: String? = nil,
+        storageURL: String? = nil,
         _ body: @escaping @Sendable (Orchestra) async throws -> Void
     ) async throws {
         try await InfrastructureTests.withScratchDatabase { url in
@@ -74,6 +75,7 @@ struct Orchestra {
                 c.reconcileGrace = .milliseconds(300)
                 c.shutdownGrace = .seconds(5)
                 if let redisURL { c.redisURL = redisURL }
+                if let storageURL { c.storageURL = storageURL }
             }
             let config = try TestEnv.config(adjust)
             try await Harness.run(adjust) { h in

@@ -1,0 +1,53 @@
+import NIOCore
+import PostgresNIO
+import Synchronization
+
+/// A query's rows as CSV chunks of about `chunkBytes`: the byte-order mark and header first, then rows as the
+/// database streams them (PostgresNIO reads ahead only as the chunks are consumed), so an export of millions of
+/// rows holds one chunk at a time.
+struct CSVChunks: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    let rows: PostgresRowSequence
+    let header: [String]
+    let counter: RowCounter
+    var chunkBytes = 256 * 1024
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var rows: PostgresRowSequence.AsyncIterator
+        let chunks: CSVChunks
+        var started = false
+        var done = false
+        let writer = CSVWriter()
+
+        mutating func next() async throws -> ByteBuffer? {
+            guard !done else { return nil }
+            var out = ByteBuffer()
+            out.reserveCapacity(chunks.chunkBytes + 4096)
+            if !started {
+                started = true
+                out.writeBytes(CSVWriter.byteOrderMark)
+                writer.writeRow(chunks.header, into: &out)
+            }
+            var cells: [ByteBuffer?] = []
+            var count = 0
+            while out.readableBytes < chunks.chunkBytes, let row = try await rows.next() {
+                cells.removeAll(keepingCapacity: true)
+                for cell in row { cells.append(cell.bytes) }
+                writer.writeRow(cells, into: &out)
+                count += 1
+            }
+            chunks.counter.add(count)
+            if out.readableBytes < chunks.chunkBytes { done = true }
+            return out.readableBytes > 0 ? out : nil
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(rows: rows.makeAsyncIterator(), chunks: self) }
+}
+
+/// Rows written so far, read once the put has ended.
+final class RowCounter: Sendable {
+    private let total = Mutex<Int64>(0)
+    func add(_ count: Int) { total.withLock { $0 += Int64(count) } }
+    var value: Int64 { total.withLock { $0 } }
+}
