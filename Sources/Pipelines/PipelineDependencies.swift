@@ -31,7 +31,6 @@ extension PipelineRegistry {
             SleepPipeline(clock: dependencies.clock),
             FailPipeline(),
             ListPopulationPipeline(),
-
             ExportPipeline(db: dependencies.db, store: dependencies.objectStore),
             ExportExpiryPipeline(db: dependencies.db, store: dependencies.objectStore),
         ])
