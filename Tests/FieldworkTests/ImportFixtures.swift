@@ -85,7 +85,9 @@ enum VoterFiles {
         var lines = [header]
         lines.reserveCapacity(count + 1)
         for i in start..<(start + count) {
-            lines.append("\(prefix)\(i),Last\(i),First\(i),70\(String(format: "%03d", i % 1000)),504555\(String(format: "%04d", i % 10000)),19\(50 + i % 50)")
+            let zip = "70" + String(format: "%03d", i % 1000)
+            let phone = "504555" + String(format: "%04d", i % 10000)
+            lines.append("\(prefix)\(i),Last\(i),First\(i),\(zip),\(phone),19\(50 + i % 50)")
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -95,5 +97,17 @@ extension Harness {
     func scalar<T: PostgresDecodable & Sendable>(_ query: PostgresQuery, as type: T.Type = T.self) async throws -> T? {
         for try await value in try await db.query(query, logger: .init(label: "test")).decode(T.self) { return value }
         return nil
+    }
+}
+
+extension Orchestra {
+    /// The state of the orchestrator job of an import.
+    func jobState(ofImport id: String) async throws -> String? {
+        try await scalar("SELECT j.state FROM import_jobs i JOIN jobs j ON j.id = i.job_id WHERE i.id = \(UUID(uuidString: id)!)")
+    }
+
+    /// A text column of one voter (`column` is the test's own literal).
+    func voterText(_ column: String, org: TestOrg, externalId: String) async throws -> String? {
+        try await scalar("SELECT \(unescaped: column) FROM voters WHERE org_id = \(org.id) AND external_id = \(externalId)")
     }
 }

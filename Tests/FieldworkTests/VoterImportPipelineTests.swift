@@ -33,8 +33,12 @@ import Testing
                 let admin = org.userIds[.admin]!
                 let canvasser = org.userIds[.canvasser]!
                 let list = UUID()
-                try await o.h.db.query("INSERT INTO lists (id, org_id, name, created_by) VALUES (\(list), \(org.id), 'walk', \(admin))", logger: o.logger).consume()
-                try await o.h.db.query("INSERT INTO list_members (org_id, list_id, voter_id) VALUES (\(org.id), \(list), \(v1))", logger: o.logger).consume()
+                try await o.h.db.query(
+                    "INSERT INTO lists (id, org_id, name, created_by) VALUES (\(list), \(org.id), 'walk', \(admin))", logger: o.logger
+                ).consume()
+                try await o.h.db.query(
+                    "INSERT INTO list_members (org_id, list_id, voter_id) VALUES (\(org.id), \(list), \(v1))", logger: o.logger
+                ).consume()
                 try await o.h.db.query(
                     """
                     INSERT INTO interactions (org_id, client_interaction_uuid, voter_id, canvasser_id, channel, result, occurred_at)
@@ -47,15 +51,15 @@ import Testing
                 var lines = VoterFiles.csv(count: 50).split(separator: "\n").map(String.init)
                 for i in 3...5 { lines[i + 1] = lines[i + 1].replacingOccurrences(of: "First\(i),", with: "Renamed\(i),") }
                 lines[11] = "V10,Last10,First10,70010,,1960"
-                let second = lines.joined(separator: "\n") + "\n" + VoterFiles.csv(count: 10, from: 50).split(separator: "\n").dropFirst().joined(separator: "\n") + "\n"
+                let newcomers = VoterFiles.csv(count: 10, from: 50).split(separator: "\n").dropFirst()
+                let second = (lines + newcomers.map(String.init)).joined(separator: "\n") + "\n"
                 let again = try await importer.waitEnded(try await importer.start(second))
                 #expect(again["status"] as? String == "succeeded", "\(again)")
                 let counts = Importer.progress(again)
                 #expect(counts["inserted"] == 10 && counts["updated"] == 3 && counts["unchanged"] == 47 && counts["rejected"] == 0, "\(counts)")
                 #expect(try await o.scalar("SELECT count(*) FROM voters WHERE org_id = \(org.id)", as: Int.self) == 60)
-                #expect(try await o.scalar("SELECT first_name FROM voters WHERE org_id = \(org.id) AND external_id = 'V4'", as: String.self) == "Renamed4")
-                #expect(try await o.scalar("SELECT phone FROM voters WHERE org_id = \(org.id) AND external_id = 'V10'", as: String.self) == "5045550010",
-                        "a blank cell keeps the stored value")
+                #expect(try await o.voterText("first_name", org: org, externalId: "V4") == "Renamed4")
+                #expect(try await o.voterText("phone", org: org, externalId: "V10") == "5045550010", "a blank cell keeps the stored value")
                 #expect(try await o.scalar("SELECT count(*) FROM list_members WHERE voter_id = \(v1)", as: Int.self) == 1)
                 #expect(try await o.scalar("SELECT count(*) FROM interactions WHERE voter_id = \(v1)", as: Int.self) == 1)
                 #expect(try await o.scalar("SELECT id FROM voters WHERE org_id = \(org.id) AND external_id = 'V1'", as: UUID.self) == v1)
@@ -64,6 +68,61 @@ import Testing
                 )
                 #expect(untouched == 3, "only the changed rows were rewritten")
                 #expect(try await o.scalar("SELECT count(*) FROM import_row_keys", as: Int.self) == 0, "scratch rows go when an import ends")
+            }
+        }
+    }
+
+    /// A small Louisiana export (dBASE header cells, quotes, CRLF, an unknown column) with exact counts.
+    @Test func aLouisianaFileIsImportedWithExactCounts() async throws {
+        try await Orchestra.run(pipelines: ["voter-import": Importer.voterImportYAML]) { o in
+            let org = try await o.h.makeOrg()
+            let importer = Importer(h: o.h, token: try await o.h.token(org.email(.admin)))
+            let file = [
+                #""REG_NUMBER,N,10,0","LAST_NAME,C,30","FIRST_NAME,C,30","BIRTH_YEAR,N,4,0","PARISH,C,20","ZIP CODE5,C,5","#
+                    + #""REGISTRATION DATE,D,8","STATUS,C,1","PRECINCT,C,10","FAVORITE COLOR,C,10""#,
+                #""1000001","BOUDREAUX","MARIE","1961","ORLEANS","70112","20040115","A","01-001","BLUE""#,
+                #"1000002,"THIBODEAUX, JR","JEAN",1975,JEFFERSON,70001,19991231,A,02-003,"#,
+                #"1000003,LANDRY,"PAUL ""PJ""",1980,ST. TAMMANY,70433,20101010,I,04-002,RED"#,
+                #"1000004,HEBERT,ANNE,19X0,ORLEANS,70113,20001212,A,01-002,"#,
+                #"1000005,GUIDRY,LUC,1990,ORLEANS,70114,20231345,A,01-003,"#,
+                #"1000001,BOUDREAUX,MARIE,1961,ORLEANS,70112,20040115,A,01-001,BLUE"#,
+                #",NOID,X,1950,ORLEANS,70115,20000101,A,01-004,"#,
+            ].joined(separator: "\r\n") + "\r\n"
+            try await o.withWorker { _ in
+                let reply = try await importer.uploadForm(file, format: "louisiana", fileName: "orleans.txt")
+                #expect(reply.status == .accepted, "\(reply.text)")
+                let job = try await importer.waitEnded(try #require(reply.json["id"] as? String))
+                #expect(job["status"] as? String == "succeeded", "\(job)")
+                #expect(job["format"] as? String == "louisiana")
+                let counts = Importer.progress(job)
+                let expected = ["bytesRead": file.utf8.count, "rowsRead": 7, "inserted": 3, "updated": 0, "unchanged": 0, "rejected": 4]
+                #expect(counts == expected, "\(counts)")
+                let errors = try #require(job["errors"] as? [[String: Any]])
+                #expect(errors.compactMap { $0["row"] as? Int } == [1, 5, 6, 7, 8], "the header's note, then the rejected rows: \(errors)")
+                #expect((errors.first?["message"] as? String)?.contains("FAVORITE COLOR") == true, "\(errors)")
+                #expect((job["errorCount"] as? NSNumber)?.intValue == 5)
+                let rows = try await o.h.db.query(
+                    """
+                    SELECT external_id, last_name, first_name, birth_year, parish, res_zip5, to_char(registration_date, 'YYYY-MM-DD'),
+                           status, extra::text
+                    FROM voters WHERE org_id = \(org.id) ORDER BY external_id
+                    """,
+                    logger: o.logger
+                )
+                var found: [String] = []
+                for try await (id, last, first, year, parish, zip, date, status, extra) in rows.decode(
+                    (String, String, String, Int?, String?, String?, String?, String, String).self
+                ) {
+                    let kept = extra.contains("BLUE") || extra.contains("RED")
+                    found.append("\(id)|\(last)|\(first)|\(year ?? 0)|\(parish ?? "")|\(zip ?? "")|\(date ?? "")|\(status)|\(kept)")
+                }
+                #expect(found == [
+                    "1000001|BOUDREAUX|MARIE|1961|ORLEANS|70112|2004-01-15|active|true",
+                    "1000002|THIBODEAUX, JR|JEAN|1975|JEFFERSON|70001|1999-12-31|active|false",
+                    "1000003|LANDRY|PAUL \"PJ\"|1980|ST. TAMMANY|70433|2010-10-10|inactive|true",
+                ], "\(found)")
+                let csv = try await o.h.call(.get, "/api/v1/imports/\(try #require(reply.json["id"] as? String))/rejected", token: importer.token)
+                #expect(csv.text.split(separator: "\n").count == 5, "a header and the four rejected rows: \(csv.text)")
             }
         }
     }

@@ -33,8 +33,7 @@ import Testing
                 var stored = Data()
                 for try await chunk in try await store.get(key, from: 0) { stored.append(contentsOf: chunk.readableBytesView) }
                 #expect(String(decoding: stored, as: UTF8.self) == file, "the object holds exactly the uploaded bytes")
-                let state = try await o.scalar("SELECT j.state FROM import_jobs i JOIN jobs j ON j.id = i.job_id WHERE i.id = \(UUID(uuidString: id)!)", as: String.self)
-                #expect(state == "queued", "the import's job committed with its row")
+                #expect(try await o.jobState(ofImport: id) == "queued", "the import's job committed with its row")
             }
             let list = try await o.h.call(.get, "/api/v1/imports", token: importer.token)
             #expect((list.json["items"] as? [[String: Any]])?.count == 2)
@@ -42,7 +41,8 @@ import Testing
             let bad = try await importer.uploadForm(file, format: "excel")
             #expect(bad.status == .badRequest)
             let noFile = try await o.h.call(
-                .post, "/api/v1/imports/voters", token: importer.token, raw: "--b\r\nContent-Disposition: form-data; name=\"format\"\r\n\r\ncsv\r\n--b--\r\n",
+                .post, "/api/v1/imports/voters", token: importer.token,
+                raw: "--b\r\nContent-Disposition: form-data; name=\"format\"\r\n\r\ncsv\r\n--b--\r\n",
                 headers: [.contentType: "multipart/form-data; boundary=b"]
             )
             #expect(noFile.status == .badRequest, "\(noFile.text)")
@@ -102,7 +102,9 @@ import Testing
             #expect(try await o.scalar("SELECT count(*) FROM import_jobs WHERE org_id = \(first.id)", as: Int.self) == 1)
             #expect(try await o.scalar("SELECT count(*) FROM jobs WHERE org_id = \(first.id)", as: Int.self) == 1)
             // Past 24 hours the key names nothing any more.
-            try await o.h.db.query("UPDATE import_jobs SET created_at = now() - interval '25 hours' WHERE org_id = \(first.id)", logger: o.logger).consume()
+            try await o.h.db.query(
+                "UPDATE import_jobs SET created_at = now() - interval '25 hours' WHERE org_id = \(first.id)", logger: o.logger
+            ).consume()
             let later = try await a.upload(VoterFiles.csv(count: 3), key: key)
             #expect(later.status == .accepted, "\(later.text)")
             #expect(later.json["id"] as? String != one.json["id"] as? String)
@@ -142,8 +144,7 @@ import Testing
             #expect(reply.status == .ok, "\(reply.text)")
             #expect(reply.json["status"] as? String == "cancelled")
             #expect(reply.json["finishedAt"] is String)
-            let state = try await o.scalar("SELECT j.state FROM import_jobs i JOIN jobs j ON j.id = i.job_id WHERE i.id = \(UUID(uuidString: id)!)", as: String.self)
-            #expect(state == "cancelled")
+            #expect(try await o.jobState(ofImport: id) == "cancelled")
             #expect(try await o.h.call(.post, "/api/v1/imports/\(id)/cancel", token: admin.token).status == .conflict, "ended")
             let rejected = try await o.h.call(.get, "/api/v1/imports/\(id)/rejected", token: admin.token)
             #expect(rejected.status == .ok && rejected.text == "row,column,reason,original\n")

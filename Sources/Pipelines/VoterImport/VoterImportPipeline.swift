@@ -24,7 +24,7 @@ public struct VoterImportPipeline: OrgPipeline {
     let batchTime: Duration
 
     /// An importer over the process's database and object store.
-    public init(db: PostgresClient, store: any ObjectStore, batchRows: Int = 20_000, batchTime: Duration = .milliseconds(800)) {
+    public init(db: PostgresClient, store: any ObjectStore, batchRows: Int = 10_000, batchTime: Duration = .milliseconds(500)) {
         self.db = db
         self.store = store
         self.batchRows = batchRows
