@@ -15,7 +15,7 @@ struct Fieldwork: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fieldwork",
         abstract: "Fieldwork: campaign field platform backend and job orchestrator.",
-        subcommands: [Serve.self, Work.self, Schedule.self, All.self, Migrate.self, Seed.self, HashPassword.self]
+        subcommands: [Serve.self, Work.self, Schedule.self, All.self, Migrate.self, Seed.self, HashPassword.self, BenchParse.self]
     )
 }
 

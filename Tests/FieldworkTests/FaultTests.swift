@@ -114,6 +114,37 @@ import Testing
         }
     }
 
+    /// An attempt that finished while the database was frozen keeps its outcome and writes it the
+    /// moment the database answers: the job succeeds on its first attempt, well inside its 30 s
+    /// lease, instead of waiting for the lease to expire and running again.
+    @Test func anOutcomeThatCannotBeWrittenLandsWhenTheDatabaseAnswers() async throws {
+        try await Orchestra.run { o in
+            let proxy = try await FreezingProxy(databaseURL: o.config.databaseURL)
+            defer { proxy.stop() }
+            let org = try await o.h.makeOrg()
+            let worker = try ProxiedWorker(o, proxy: proxy)
+            try await o.enqueue("sleep", count: 4, orgIds: [org.id], args: ["ms": 1_500])
+            try await waitUntil("jobs running") { try await o.states(org: org.id)["running", default: 0] == 4 }
+            proxy.freeze()
+            // The jobs end at 1.5 s; their outcome writes give up after the 1 s ledger timeout and wait.
+            try await waitUntil("outcome writes failed", timeout: .seconds(10)) {
+                o.h.logs.lines.contains { $0.contains("cannot record the job's outcome yet") }
+            }
+            try await Task.sleep(for: .seconds(2))
+            proxy.thaw()
+            try await waitUntil("all succeeded", timeout: .seconds(10), every: .milliseconds(100)) {
+                try await o.states(org: org.id) == ["succeeded": 4]
+            }
+            let attempts = try await o.h.db.query(
+                "SELECT count(*)::int8 FROM job_attempts a JOIN jobs j ON j.id = a.job_id WHERE j.org_id = \(org.id)",
+                logger: o.logger
+            ).collect().first?.decode(Int.self)
+            #expect(attempts == 4, "one attempt per job: nothing ran twice")
+            #expect(o.h.logs.lines.contains { $0.contains("job outcome written after") })
+            await worker.stop()
+        }
+    }
+
     /// `fieldwork work` with a sleeping job, its database frozen: SIGTERM ends it within the
     /// grace period (5 s) plus a few seconds, though no ledger write answers.
     @Test func workStopsOnSIGTERMWhileTheDatabaseHangs() async throws {

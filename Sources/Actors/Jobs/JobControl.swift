@@ -9,14 +9,20 @@ public enum StopReason: Sendable, Equatable {
 /// execution's watcher wakes up to stop the pipeline's code.
 final class JobControl: Sendable {
     private let recorded = Mutex<StopReason?>(nil)
+    private let shutdown = Mutex(false)
     private let signal = AsyncStream<StopReason>.makeStream(bufferingPolicy: .bufferingNewest(1))
 
     /// The reason recorded, if any.
     var reason: StopReason? { recorded.withLock { $0 } }
 
+    /// True once the worker shuts down, even when another reason stopped the job first: an outcome
+    /// still waiting for the database is then left to lease expiry.
+    var isShuttingDown: Bool { shutdown.withLock { $0 } }
+
     /// Records `reason` unless one is already set; true if this call set it.
     @discardableResult
     func stop(_ reason: StopReason) -> Bool {
+        if reason == .shutdown { shutdown.withLock { $0 = true } }
         let first = recorded.withLock { current in
             guard current == nil else { return false }
             current = reason

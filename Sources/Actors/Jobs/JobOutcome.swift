@@ -54,7 +54,8 @@ struct JobOutcome {
 
     private func recordSuccess(ms: Int) async {
         do {
-            if try await execution.completions.succeed(job) {
+            let (completions, job) = (execution.completions, job)
+            if try await untilWritten({ try await completions.succeed(job) }) {
                 JobMetrics.succeeded(config.name).increment()
                 logger.info("job succeeded", metadata: ["duration_ms": .stringConvertible(ms)])
             } else {
@@ -70,8 +71,9 @@ struct JobOutcome {
         let jobs = execution.jobs
         let job = job
         do {
-            let written = try await Deadline.run("ledger outcome", limit: execution.ledgerTimeout) {
-                try await jobs.ledger.finish(job, ending, on: jobs.db)
+            let limit = execution.ledgerTimeout
+            let written = try await untilWritten {
+                try await Deadline.run("ledger outcome", limit: limit) { try await jobs.ledger.finish(job, ending, on: jobs.db) }
             }
             guard let after = written else {
                 JobMetrics.staleCompletions.increment()
@@ -104,6 +106,31 @@ struct JobOutcome {
         } catch {
             // The lease will expire and the sweeper will requeue the job.
             logger.error("cannot record the job's outcome", metadata: ["error": .string("\(error)")])
+        }
+    }
+
+    /// Writes an outcome, trying again while the database does not answer. The attempt is still in flight
+    /// meanwhile, so heartbeats keep its lease once the database is back, and the outcome lands the moment the
+    /// database answers: finished work is recorded, not re-run after the lease expires. Any other error, and
+    /// shutdown (the lease then expires and the sweeper requeues the job), end the tries.
+    private func untilWritten<T: Sendable>(_ write: @Sendable () async throws -> T) async throws -> T {
+        var delay = Duration.milliseconds(100)
+        var failures = 0
+        while true {
+            do {
+                let result = try await write()
+                if failures > 0 {
+                    logger.info("job outcome written after \(failures) failed tries")
+                }
+                return result
+            } catch where (DatabaseOutage.matches(error) || error is DeadlineExceeded) && !execution.control.isShuttingDown {
+                failures += 1
+                if failures == 1 {
+                    logger.warning("cannot record the job's outcome yet; trying again until the database answers", metadata: ["error": .string("\(error)")])
+                }
+                try await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(2))
+            }
         }
     }
 
