@@ -13,7 +13,9 @@ public struct VoterImportPipeline: OrgPipeline {
 
     /// The import to run (its `import_jobs` row says what and where).
     public struct Arguments: Codable, Sendable {
+        /// The `import_jobs` row's id.
         public var importId: UUID
+        /// The import `importId` names.
         public init(importId: UUID) { self.importId = importId }
     }
 

@@ -99,7 +99,7 @@ public struct ImportJobRepository: Sendable {
         return Page(items: kept, nextCursor: more ? kept.last.map { KeyCursor([$0.id.uuidString.lowercased()]).encoded } : nil)
     }
 
-    /// Records an upload. Nil when another upload of the org holds the idempotency key (a concurrent
+    /// Records an upload; false when another upload of the org holds the idempotency key (a concurrent
     /// twin): the caller returns that one. A holder older than 24 hours gives its key up first.
     public func create(_ draft: ImportDraft, in scope: OrgScope, on connection: PostgresConnection) async throws -> Bool {
         if let key = draft.idempotencyKey {
