@@ -162,6 +162,15 @@ import Testing
                 #expect(lines.first == "row,column,reason,original")
                 #expect(lines.count == 5, "\(csv.text)")
                 #expect(lines.contains { $0.hasPrefix("5,") && $0.contains("V3,Three,D,70004,,19x0") }, "the original text: \(csv.text)")
+
+                // Across batches: the store hands out 256 KiB chunks, so this file is loaded in several batches.
+                let big = VoterFiles.csv(count: 12_000, prefix: "W") + "W0,Again,X,70001,,1950\n"
+                let later = try await importer.waitEnded(try await importer.start(big))
+                let bigCounts = Importer.progress(later)
+                #expect(bigCounts["inserted"] == 12_000 && bigCounts["rejected"] == 1 && bigCounts["rowsRead"] == 12_001, "\(bigCounts)")
+                let cited = try #require((later["errors"] as? [[String: Any]])?.first)
+                #expect(cited["row"] as? Int == 12_002 && (cited["message"] as? String)?.contains("row 2") == true, "\(cited)")
+                #expect(try await o.voterText("last_name", org: org, externalId: "W0") == "Last0")
             }
         }
     }
@@ -176,8 +185,12 @@ import Testing
                 #expect(job["status"] as? String == "failed")
                 #expect((job["failureReason"] as? String)?.isEmpty == false, "\(job)")
                 let jobId = try #require(try await o.scalar("SELECT job_id FROM import_jobs WHERE id = \(UUID(uuidString: id)!)", as: UUID.self))
+                // The import row says failed in the pipeline's last transaction; the job's outcome is written just after.
+                try await waitUntil("the job's outcome") { try await o.job(jobId).state.isFinished }
                 let record = try await o.job(jobId)
                 #expect(record.state == .dead && record.attempt == 1, "not retried: \(record.state) attempt \(record.attempt)")
+                try await Task.sleep(for: .milliseconds(500))
+                #expect(try await o.job(jobId).state == .dead, "and not queued again")
                 #expect(try await o.scalar("SELECT count(*) FROM voters WHERE org_id = \(org.id)", as: Int.self) == 0)
             }
         }

@@ -21,12 +21,14 @@ public struct VoterImportPipeline: OrgPipeline {
 
     let db: PostgresClient
     let store: any ObjectStore
-    /// Rows per batch (a batch also ends after `batchTime`, so progress moves at least every second).
+    /// The most rows per batch. Batches start at a fifth of it (at least 1,000, at most `batchRows`) and halve or
+    /// double so each load takes about half a second; a batch also ends after `batchTime` of reading. Both keep
+    /// progress (committed with each batch) moving at least every second.
     let batchRows: Int
     let batchTime: Duration
 
     /// An importer over the process's database and object store.
-    public init(db: PostgresClient, store: any ObjectStore, batchRows: Int = 10_000, batchTime: Duration = .milliseconds(500)) {
+    public init(db: PostgresClient, store: any ObjectStore, batchRows: Int = 50_000, batchTime: Duration = .milliseconds(500)) {
         self.db = db
         self.store = store
         self.batchRows = batchRows
@@ -50,11 +52,15 @@ public struct VoterImportPipeline: OrgPipeline {
                 nextRow: start.nextRow
             )
             let loader = VoterBatchLoader(importId: arguments.importId, orgId: scope.orgId, logger: context.logger)
-            var pending = try await reader.next(rows: batchRows, time: batchTime)
+            var rows = min(batchRows, max(1_000, batchRows / 5))
+            var pending = try await reader.next(rows: rows, time: batchTime)
             while let batch = pending {
-                async let upcoming = reader.next(rows: batchRows, time: batchTime)
+                let size = rows
+                async let upcoming = reader.next(rows: size, time: batchTime)
+                let loading = ContinuousClock.now
                 let outcome = try await context.fenced { connection in try await loader.load(batch, on: connection) }
                 if outcome == .cancelRequested { return try await end(.cancelled, run: run, context: context) }
+                rows = Self.nextBatchRows(rows, took: ContinuousClock.now - loading, limit: batchRows)
                 pending = try await upcoming
             }
         } catch let error as NotAVoterFile {
@@ -62,6 +68,14 @@ public struct VoterImportPipeline: OrgPipeline {
             throw NonRetryableError("not a voter file: \(error.reason)")
         }
         try await end(.succeeded, run: run, context: context)
+    }
+
+    /// Halves the batch after a load over 0.6 s, doubles it after one under 0.2 s (between 1,000 rows, or `limit` if
+    /// smaller, and `limit`).
+    static func nextBatchRows(_ rows: Int, took: Duration, limit: Int) -> Int {
+        if took > .milliseconds(600) { return max(min(1_000, limit), rows / 2) }
+        if took < .milliseconds(200) { return min(limit, rows * 2) }
+        return rows
     }
 
     /// Writes every rejected row to the store, then ends the import as `status`.
