@@ -30,6 +30,7 @@ extension PipelineRegistry {
             NoopPipeline(),
             SleepPipeline(clock: dependencies.clock),
             FailPipeline(),
+            FieldRollupPipeline(),
         ])
     }
 }
