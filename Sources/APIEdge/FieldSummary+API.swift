@@ -42,7 +42,13 @@ extension Components.Schemas.FieldSummary {
                 )
             },
             byList: s.byList.map {
-                .init(listId: $0.listId.uuidString.lowercased(), name: $0.name, members: $0.members, attempted: $0.attempted, completion: $0.completion)
+                .init(
+                    listId: $0.listId.uuidString.lowercased(),
+                    name: $0.name,
+                    members: $0.members,
+                    attempted: $0.attempted,
+                    completion: $0.completion
+                )
             }
         )
     }

@@ -22,7 +22,8 @@ import Testing
             let admin = try await o.h.token(org.email(.admin))
             let ids = try await CampaignTests.voters(o.h, token: admin, [CampaignTests.voter(0)])
             let yesterday = FieldSummaryTests.localDay(1)
-            try await FieldSummaryTests.submit(o.h, token: admin, [FieldSummaryTests.item(ids[0], "canvassed", at: FieldSummaryTests.noon(yesterday))])
+            let item = FieldSummaryTests.item(ids[0], "canvassed", at: FieldSummaryTests.noon(yesterday))
+            try await FieldSummaryTests.submit(o.h, token: admin, [item])
             // 02:00 in the org's zone (America/Chicago, UTC-6 in November) fires once for the day, however often the scheduler looks.
             let scheduler = try Scheduler(jobs: o.jobs, databaseURL: o.config.databaseURL, logger: o.logger)
             try await scheduler.fireDue(now: CronTests.date("2026-11-22T07:59:00Z"))

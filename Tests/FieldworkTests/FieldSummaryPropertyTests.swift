@@ -2,8 +2,8 @@ import Foundation
 import Logging
 import PostgresNIO
 import PropertyBased
-import Synchronization
 @_spi(TenantAuth) import Store
+import Synchronization
 import Testing
 
 /// For random interactions across time zones and day boundaries (midnight, 23:30 and 23:59:59 local,
@@ -12,7 +12,9 @@ import Testing
 @Suite struct FieldSummaryPropertyTests {
     struct Row: Sendable, CustomStringConvertible {
         let day: Int, time: Int, result: Int, voter: Int, canvasser: Int, phase: Int, answers: Int
-        var description: String { "\(FieldSummaryPropertyTests.days[day]) \(FieldSummaryPropertyTests.times[time]) r\(result) v\(voter) c\(canvasser) p\(phase) a\(answers)" }
+        var description: String {
+            "\(FieldSummaryPropertyTests.days[day]) \(FieldSummaryPropertyTests.times[time]) r\(result) v\(voter) c\(canvasser) p\(phase) a\(answers)"
+        }
     }
 
     struct Case: Sendable, CustomStringConvertible {
@@ -39,7 +41,10 @@ import Testing
     static let results = FieldSummaryTests.allResults
 
     @Test func summaryEqualsBruteForce() async throws {
-        let days = Self.days, times = Self.times, results = Self.results, zones = Self.zones
+        let days = Self.days
+        let times = Self.times
+        let results = Self.results
+        let zones = Self.zones
         let row = zip(
             Gen.int(in: 0...(days.count - 1)),
             Gen.int(in: 0...(times.count - 1)),
@@ -168,16 +173,20 @@ import Testing
         }
         #expect(days(got) == days(want), "byDay in \(c)")
         func canvassers(_ s: [String: Any]) -> [String: String] {
-            Dictionary(uniqueKeysWithValues: (s["byCanvasser"] as? [[String: Any]] ?? []).map {
-                ($0["canvasserId"] as? String ?? "", "\($0["attempts"] ?? "") \($0["contacts"] ?? "") \($0["surveyResponses"] ?? "")")
-            })
+            Dictionary(
+                uniqueKeysWithValues: (s["byCanvasser"] as? [[String: Any]] ?? []).map {
+                    ($0["canvasserId"] as? String ?? "", "\($0["attempts"] ?? "") \($0["contacts"] ?? "") \($0["surveyResponses"] ?? "")")
+                }
+            )
         }
         #expect(canvassers(got) == canvassers(want), "byCanvasser in \(c)")
         func lists(_ s: [String: Any]) -> [String: String] {
-            Dictionary(uniqueKeysWithValues: (s["byList"] as? [[String: Any]] ?? []).map {
-                let completion = ($0["completion"] as? Double).map { String(format: "%.6f", $0) } ?? ""
-                return ($0["listId"] as? String ?? "", "\($0["members"] ?? "") \($0["attempted"] ?? "") \(completion)")
-            })
+            Dictionary(
+                uniqueKeysWithValues: (s["byList"] as? [[String: Any]] ?? []).map {
+                    let completion = ($0["completion"] as? Double).map { String(format: "%.6f", $0) } ?? ""
+                    return ($0["listId"] as? String ?? "", "\($0["members"] ?? "") \($0["attempted"] ?? "") \(completion)")
+                }
+            )
         }
         #expect(lists(got) == lists(want), "byList in \(c)")
         if let newest = want["asOf"] as? String {

@@ -62,7 +62,15 @@ public struct FieldRollups: Sendable {
         }
         // Never behind the previous cutoff: rows up to it are already in the rolled days.
         let cutoff = max(now, sinceCutoff)
-        let days = try await changedDays(org, zone: zone, since: sinceCutoff, openSince: sinceOpen, cutoff: cutoff, openFrom: openFrom, on: connection)
+        let days = try await changedDays(
+            org,
+            zone: zone,
+            since: sinceCutoff,
+            openSince: sinceOpen,
+            cutoff: cutoff,
+            openFrom: openFrom,
+            on: connection
+        )
         if !days.isEmpty { try await recompute(days, org: org, zone: zone, cutoff: cutoff, on: connection) }
         try await connection.query(
             """
@@ -111,8 +119,10 @@ public struct FieldRollups: Sendable {
 
     /// Replaces the rollup rows of `days` with aggregates of their interactions received by `cutoff`.
     private func recompute(_ days: [String], org: UUID, zone: String, cutoff: Date, on connection: PostgresConnection) async throws {
-        try await connection.query("DELETE FROM field_rollup_results WHERE org_id = \(org) AND day = ANY(\(days)::date[])", logger: logger).consume()
-        try await connection.query("DELETE FROM field_rollup_canvassers WHERE org_id = \(org) AND day = ANY(\(days)::date[])", logger: logger).consume()
+        try await connection.query("DELETE FROM field_rollup_results WHERE org_id = \(org) AND day = ANY(\(days)::date[])", logger: logger)
+            .consume()
+        try await connection.query("DELETE FROM field_rollup_canvassers WHERE org_id = \(org) AND day = ANY(\(days)::date[])", logger: logger)
+            .consume()
         // The rows of those days: bounded by the first day's start so the occurred_at index serves it.
         let source = """
             FROM interactions i
@@ -140,7 +150,8 @@ public struct FieldRollups: Sendable {
             PostgresQuery(
                 unsafeSQL: """
                     INSERT INTO field_rollup_canvassers (org_id, day, canvasser_id, attempts, contacts, survey_responses)
-                    SELECT $1, d.day, i.canvasser_id, count(*), count(*) FILTER (WHERE i.result IN (\(InteractionResult.contactsSQL))), sum(a.n)
+                    SELECT $1, d.day, i.canvasser_id, count(*),
+                           count(*) FILTER (WHERE i.result IN (\(InteractionResult.contactsSQL))), sum(a.n)
                     \(source) GROUP BY d.day, i.canvasser_id
                     """,
                 binds: bindings

@@ -101,7 +101,15 @@ public struct FieldSummaryRepository: Sendable {
             logger: logger
         )
         for try await (byResult, byDay, byCanvasser, byList, voters, asOf) in rows.decode((String, String, String, String, Int64, Date).self) {
-            return try Self.assemble(range, asOf: asOf, voters: Int(voters), byResult: byResult, byDay: byDay, byCanvasser: byCanvasser, byList: byList)
+            return try Self.assemble(
+                range,
+                asOf: asOf,
+                voters: Int(voters),
+                byResult: byResult,
+                byDay: byDay,
+                byCanvasser: byCanvasser,
+                byList: byList
+            )
         }
         throw StoreError.unexpected("the field summary query returned no row")
     }
