@@ -1,3 +1,6 @@
+#!/usr/bin/env bash
+# Fills a scratch database (bench_summary_wt) with one org of 5,000,000 interactions over 90 days for FieldSummaryBench
+# (docs/decisions.md, "Field rollups"). Run it where the stack is reachable; it drops and recreates that database.
 set -e
 MAIN=postgres://fieldwork@127.0.0.1:55432/fieldwork
 B=postgres://fieldwork@127.0.0.1:55432/bench_summary_wt
