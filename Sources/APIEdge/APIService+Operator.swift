@@ -130,3 +130,29 @@ extension Validate {
         return String(decoding: data, as: UTF8.self)
     }
 }
+
+extension APIService {
+    func getJobHistory(_ input: Operations.GetJobHistory.Input) async throws -> Operations.GetJobHistory.Output {
+        _ = try requireStaff()
+        let series = try await jobs.ledger.history(
+            byOrg: input.query.by == .org,
+            pipeline: try Validate.text(input.query.pipeline, 1...63, "pipeline"),
+            org: try input.query.orgId.map { try Validate.uuid($0, "orgId") },
+            on: db
+        )
+        return .ok(
+            .init(
+                body: .json(
+                    .init(
+                        series: series.map { entry in
+                            .init(
+                                key: entry.key,
+                                hours: entry.hours.map { .init(hour: $0.hour, done: $0.done, failed: $0.failed, p95RunMs: $0.p95RunMs) }
+                            )
+                        }
+                    )
+                )
+            )
+        )
+    }
+}

@@ -11,14 +11,14 @@ extension Dashboard {
         let rows: [[String: Any]] = pipelines.map { p in
             [
                 "name": p.name, "configured": p.configured ?? true,
-                "scheduled": p.counts.scheduled ?? 0, "queued": p.counts.queued ?? 0, "running": p.counts.running ?? 0,
-                "retrying": p.counts.retrying ?? 0, "dead": p.counts.dead ?? 0, "succeeded": p.counts.succeeded ?? 0,
-                "doneHour": p.lastHour.succeeded ?? 0, "failedHour": p.lastHour.failed ?? 0,
+                "scheduled": p.counts.scheduled, "queued": p.counts.queued, "running": p.counts.running,
+                "retrying": p.counts.retrying, "dead": p.counts.dead, "succeeded": p.counts.succeeded,
+                "doneHour": p.lastHour.succeeded, "failedHour": p.lastHour.failed,
                 "p50": DashboardFormat.millis(p.lastHour.p50RunMs), "p95": DashboardFormat.millis(p.lastHour.p95RunMs),
                 "oldest": DashboardFormat.age(p.oldestQueuedAgeSeconds),
             ]
         }
-        let chart = DashboardChart.bars(pipelines.map { ($0.name, $0.lastHour.succeeded ?? 0, $0.lastHour.failed ?? 0) })
+        let chart = DashboardChart.bars(pipelines.map { ($0.name, $0.lastHour.succeeded, $0.lastHour.failed) })
         let workerRows: [[String: Any]] = workers.map { w in
             ["id": w.id, "host": w.host, "pid": w.pid, "running": w.running, "started": DashboardFormat.time(w.startedAt),
              "heartbeat": DashboardFormat.age(Date().timeIntervalSince(w.lastHeartbeatAt))]
@@ -64,7 +64,7 @@ extension Dashboard {
     func schedules(_ call: DashboardCall) async throws -> Response {
         let schedules = try await service.listSchedules(.init()).ok.body.json.schedules
         let rows: [[String: Any]] = schedules.map { s in
-            ["name": s.name, "pipeline": s.pipeline, "cron": s.cron, "timezone": s.timezone, "perOrg": s.perOrg ?? false,
+            ["name": s.name, "pipeline": s.pipeline, "cron": s.cron, "timezone": s.timezone, "perOrg": s.perOrg,
              "last": DashboardFormat.time(s.lastRunAt), "next": DashboardFormat.time(s.nextRunAt)]
         }
         var data: [String: Any] = ["schedules": rows, "empty": rows.isEmpty]
