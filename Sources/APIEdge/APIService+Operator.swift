@@ -52,7 +52,9 @@ extension APIService {
         let ledger = jobs.ledger
         let result = try await transaction { connection in
             let result = try await ledger.bulkDiscard(filter, dryRun: false, on: connection)
-            var changes: [String: AuditValue] = ["pipeline": .string(filter.pipeline), "discarded": .int(result.discarded), "exact": .bool(filter.exact)]
+            var changes: [String: AuditValue] = [
+                "pipeline": .string(filter.pipeline), "discarded": .int(result.discarded), "exact": .bool(filter.exact),
+            ]
             if let org = filter.orgId { changes["orgId"] = .string(org.uuidString.lowercased()) }
             if let fingerprint = filter.errorFingerprint { changes["errorFingerprint"] = .string(fingerprint) }
             try await audit.append(
@@ -113,7 +115,10 @@ extension Validate {
             guard !filter.unicodeScalars.contains("\u{0}"), filter.unicodeScalars.count <= 300, let colon = filter.firstIndex(of: ":"),
                 colon != filter.startIndex
             else {
-                throw APIError.validation("args: expected key:value or key:=json, got \(filter.prefix(60))", details: [("args", "expected key:value")])
+                throw APIError.validation(
+                    "args: expected key:value or key:=json, got \(filter.prefix(60))",
+                    details: [("args", "expected key:value")]
+                )
             }
             let key = String(filter[..<colon])
             let rest = filter[filter.index(after: colon)...]

@@ -136,7 +136,8 @@ struct DashboardBrowser {
             let org = try await o.h.makeOrg()
             let staff = try await o.h.staffToken()
             try await o.withWorker { _ in
-                try await o.enqueue("fail", count: 3, orgIds: [org.id], args: ["retryable": false, "message": "<script>alert(1)</script>"], token: staff)
+                let args: [String: Any] = ["retryable": false, "message": "<script>alert(1)</script>"]
+                try await o.enqueue("fail", count: 3, orgIds: [org.id], args: args, token: staff)
                 try await waitUntil("3 dead", timeout: .seconds(20)) { try await o.states(org: org.id)["dead"] == 3 }
             }
             let browser = try await DashboardBrowser.signIn(o.h)

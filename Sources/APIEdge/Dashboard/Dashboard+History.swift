@@ -21,7 +21,8 @@ extension Dashboard {
                 let failed = 40.0 * Double(hour.failed) / Double(tallest)
                 return [
                     "x": index * 3, "doneY": 40 - done, "doneHeight": done, "failedY": 40 - done - failed, "failedHeight": failed,
-                    "label": "\(DashboardFormat.time(hour.hour)): \(hour.done) done, \(hour.failed) failed, p95 \(DashboardFormat.millis(hour.p95RunMs))",
+                    "label": "\(DashboardFormat.time(hour.hour)): \(hour.done) done, \(hour.failed) failed, "
+                        + "p95 \(DashboardFormat.millis(hour.p95RunMs))",
                 ]
             }
             let worst = entry.hours.compactMap(\.p95RunMs).max()

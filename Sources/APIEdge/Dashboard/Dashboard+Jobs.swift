@@ -80,7 +80,8 @@ extension Dashboard {
             "priority": job.priority, "runAt": DashboardFormat.time(job.runAt), "created": DashboardFormat.time(job.createdAt),
             "started": DashboardFormat.time(job.startedAt), "finished": DashboardFormat.time(job.finishedAt),
             "args": DashboardFormat.prettyJSON(argsText), "editArgs": editedArgs ?? DashboardFormat.prettyJSON(argsText),
-            "canRetry": ["dead", "retrying", "cancelled"].contains(state), "canCancel": ["scheduled", "queued", "retrying", "running"].contains(state),
+            "canRetry": ["dead", "retrying", "cancelled"].contains(state),
+            "canCancel": ["scheduled", "queued", "retrying", "running"].contains(state),
             "canDiscard": state == "dead", "canEdit": state == "dead",
             "attempts": (job.attempts ?? []).map { a in
                 var row: [String: Any] = [

@@ -32,7 +32,7 @@ extension Dashboard {
     func signedIn(post: Bool = false, _ body: @escaping @Sendable (DashboardCall) async throws -> Response) -> Handler {
         { request, context in
             if case .member = RequestState.current.caller {
-                return self.page("error", ["status": 403, "message": "campaign accounts cannot use the dashboard"], title: "Forbidden", for: nil, status: .forbidden)
+                return self.forbidden("campaign accounts cannot use the dashboard")
             }
             guard let token = DashboardCookies.value(DashboardSessions.cookieName, in: request),
                 let session = try await sessions.session(token: token),
@@ -45,8 +45,7 @@ extension Dashboard {
                 let form = try await request.body.collect(upTo: service.config.maxJSONBodyBytes)
                 fields = Self.fields(String(buffer: form))
                 guard let sent = fields["_csrf"]?.first, DashboardSessions.same(sent, session.csrfToken) else {
-                    return self.page("error", ["status": 403, "message": "the form's CSRF token is missing or stale; reload the page"], title: "Forbidden",
-                        for: nil, status: .forbidden)
+                    return self.forbidden("the form's CSRF token is missing or stale; reload the page")
                 }
             }
             let call = DashboardCall(request: request, context: context, session: session, fields: fields)
@@ -60,6 +59,15 @@ extension Dashboard {
                 }
             }
         }
+    }
+
+    func forbidden(_ message: String) -> Response {
+        page("error", ["status": 403, "message": message], title: "Forbidden", for: nil, status: .forbidden)
+    }
+
+    /// Whether this request's cookies get `Secure` (see `DashboardCookies.secure`).
+    func secureCookies(_ request: Request, _ context: AppRequestContext) -> Bool {
+        DashboardCookies.secure(request, remoteIP: context.remoteAddress?.ipAddress, insecureAllowed: service.config.dashboardInsecureCookies)
     }
 
     /// Fields of a query string or an `application/x-www-form-urlencoded` body.
@@ -77,7 +85,7 @@ extension Dashboard {
         -> Response
     {
         let token = DashboardSessions.randomToken()
-        let secure = DashboardCookies.secure(request, remoteIP: context.remoteAddress?.ipAddress, insecureAllowed: service.config.dashboardInsecureCookies)
+        let secure = secureCookies(request, context)
         let cookie = DashboardCookies.setCookie(DashboardSessions.loginCookieName, token, maxAge: 3600, secure: secure)
         var data: [String: Any] = ["loginToken": token]
         if let message { data["message"] = message }
@@ -110,11 +118,16 @@ extension Dashboard {
         let staff = email.lowercased().trimmingCharacters(in: .whitespaces)
         let account = service.config.staff.first { $0.email == staff }?.email ?? staff
         let token = try await sessions.open(for: account)
-        let secure = DashboardCookies.secure(request, remoteIP: context.remoteAddress?.ipAddress, insecureAllowed: service.config.dashboardInsecureCookies)
+        let secure = secureCookies(request, context)
         return Self.redirect(
             "/dashboard",
             cookies: [
-                DashboardCookies.setCookie(DashboardSessions.cookieName, token, maxAge: Int(DashboardSessions.lifetime.components.seconds), secure: secure),
+                DashboardCookies.setCookie(
+                    DashboardSessions.cookieName,
+                    token,
+                    maxAge: Int(DashboardSessions.lifetime.components.seconds),
+                    secure: secure
+                ),
                 DashboardCookies.setCookie(DashboardSessions.loginCookieName, "", maxAge: 0, secure: secure),
             ]
         )
@@ -128,7 +141,7 @@ extension Dashboard {
 
     func logout(_ call: DashboardCall) async throws -> Response {
         if let token = DashboardCookies.value(DashboardSessions.cookieName, in: call.request) { try await sessions.close(token: token) }
-        let secure = DashboardCookies.secure(call.request, remoteIP: call.context.remoteAddress?.ipAddress, insecureAllowed: service.config.dashboardInsecureCookies)
+        let secure = secureCookies(call.request, call.context)
         return Self.redirect("/dashboard/login", cookies: [DashboardCookies.setCookie(DashboardSessions.cookieName, "", maxAge: 0, secure: secure)])
     }
 }

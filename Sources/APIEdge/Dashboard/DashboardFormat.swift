@@ -30,7 +30,10 @@ enum DashboardFormat {
     /// JSON text indented for reading (arguments, progress); the text itself when it is not JSON.
     static func prettyJSON(_ text: String) -> String {
         guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]),
-            let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes])
+            let data = try? JSONSerialization.data(
+                withJSONObject: object,
+                options: [.prettyPrinted, .sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes]
+            )
         else { return text }
         return String(decoding: data, as: UTF8.self)
     }
