@@ -213,6 +213,7 @@ extension APIService {
         _ = try requireStaff()
         let stats = try await jobs.ledger.pipelineStats(on: db)
         let stalled = Dictionary(grouping: try await jobs.ledger.stalledQueues(on: db), by: \.pipeline)
+        let paused = try await jobs.ledger.pausedPipelines(on: db)
         let now = Date()
         let names = Set(jobs.catalog.names).union(stats.keys).sorted()
         let items = names.map { name -> Components.Schemas.PipelineStatus in
@@ -258,7 +259,8 @@ extension APIService {
                         oldestQueuedAgeSeconds: max(0, now.timeIntervalSince($0.oldestQueuedAt))
                     )
                 },
-                stalledAfterSeconds: Double(JobLedger.stalledAfter.components.seconds)
+                stalledAfterSeconds: Double(JobLedger.stalledAfter.components.seconds),
+                paused: paused[name] != nil
             )
         }
         return .ok(.init(body: .json(.init(pipelines: items))))

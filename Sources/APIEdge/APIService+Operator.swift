@@ -161,3 +161,39 @@ extension APIService {
         )
     }
 }
+
+extension APIService {
+    func pausePipeline(_ input: Operations.PausePipeline.Input) async throws -> Operations.PausePipeline.Output {
+        .ok(.init(body: .json(try await setPaused(input.path.name, true))))
+    }
+
+    func resumePipeline(_ input: Operations.ResumePipeline.Input) async throws -> Operations.ResumePipeline.Output {
+        .ok(.init(body: .json(try await setPaused(input.path.name, false))))
+    }
+
+    /// Pauses or resumes a configured pipeline, audited in the same transaction.
+    func setPaused(_ name: String, _ pause: Bool) async throws -> Components.Schemas.PipelinePause {
+        let staff = try requireStaff()
+        guard name.unicodeScalars.count <= 63, jobs.catalog[name] != nil else { throw APIError.notFound("no pipeline named \(name)") }
+        let (ledger, requestId) = (jobs.ledger, request.requestId)
+        let changed = try await transaction { connection in
+            let changed = pause
+                ? try await ledger.pause(pipeline: name, by: staff, on: connection) : try await ledger.resume(pipeline: name, on: connection)
+            try await audit.append(
+                AuditRecord(
+                    orgId: nil,
+                    actorId: staff,
+                    actorKind: .staff,
+                    action: pause ? "pipeline.paused" : "pipeline.resumed",
+                    entityType: "pipeline",
+                    entityId: name,
+                    requestId: requestId,
+                    changes: ["changed": .bool(changed)]
+                ),
+                on: connection
+            )
+            return changed
+        }
+        return .init(name: name, paused: pause, changed: changed)
+    }
+}

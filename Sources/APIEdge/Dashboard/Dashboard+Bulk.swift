@@ -48,6 +48,14 @@ extension Dashboard {
         return .init(pipeline: pipeline, orgId: orgId, errorFingerprint: fingerprint, exact: true)
     }
 
+    /// Pause or resume a pipeline, as `POST /internal/pipelines/{name}/pause|resume`.
+    func pipelineAction(_ call: DashboardCall) async throws -> Response {
+        let action = call.parameter("action")
+        guard action == "pause" || action == "resume" else { throw APIError.notFound("no such action") }
+        _ = try await service.setPaused(call.parameter("name"), action == "pause")
+        return Self.redirect("/dashboard?done=\(action == "pause" ? "paused" : "resumed")")
+    }
+
     func triggerSchedule(_ call: DashboardCall) async throws -> Response {
         _ = try await service.triggerSchedule(.init(path: .init(name: call.parameter("name")))).accepted
         return Self.redirect("/dashboard/schedules?done=triggered")

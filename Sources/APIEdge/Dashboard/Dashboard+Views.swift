@@ -10,7 +10,7 @@ extension Dashboard {
         let schedules = try await service.listSchedules(.init()).ok.body.json.schedules
         let rows: [[String: Any]] = pipelines.map { p in
             [
-                "name": p.name, "configured": p.configured ?? true,
+                "name": p.name, "configured": p.configured ?? true, "paused": p.paused ?? false,
                 "scheduled": p.counts.scheduled, "queued": p.counts.queued, "running": p.counts.running,
                 "retrying": p.counts.retrying, "dead": p.counts.dead, "succeeded": p.counts.succeeded,
                 "doneHour": p.lastHour.succeeded, "failedHour": p.lastHour.failed,
@@ -24,6 +24,7 @@ extension Dashboard {
              "heartbeat": DashboardFormat.age(Date().timeIntervalSince(w.lastHeartbeatAt))]
         }
         var data: [String: Any] = ["pipelines": rows, "chart": chart, "workers": workerRows, "hasWorkers": !workers.isEmpty]
+        if let done = call.field("done"), let notice = Self.notices[done] { data["notice"] = notice }
         if let leader = schedules.compactMap(\.leader).first { data["leader"] = leader }
         return page("overview", data, title: "Overview", for: call)
     }
@@ -82,5 +83,7 @@ extension Dashboard {
         "bulk-retried": "The matching dead jobs were scheduled again.",
         "bulk-discarded": "The group was discarded.",
         "triggered": "The schedule was triggered.",
+        "paused": "The pipeline is paused: workers claim none of its jobs (running ones finish).",
+        "resumed": "The pipeline is resumed.",
     ]
 }

@@ -43,6 +43,7 @@ struct Dashboard: Sendable {
         router.post("/dashboard/jobs/:id/:action", use: signedIn(post: true) { try await self.jobAction($0) })
         router.get("/dashboard/dead-letters", use: signedIn { try await self.deadLetters($0) })
         router.post("/dashboard/dead-letters/:action", use: signedIn(post: true) { try await self.bulkAction($0) })
+        router.post("/dashboard/pipelines/:name/:action", use: signedIn(post: true) { try await self.pipelineAction($0) })
         router.get("/dashboard/history", use: signedIn { try await self.history($0) })
         router.get("/dashboard/schedules", use: signedIn { try await self.schedules($0) })
         router.post("/dashboard/schedules/:name/trigger", use: signedIn(post: true) { try await self.triggerSchedule($0) })

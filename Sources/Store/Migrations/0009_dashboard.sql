@@ -50,3 +50,11 @@ CREATE OR REPLACE FUNCTION job_history_histogram(buckets int[], counts bigint[])
     SELECT array_agg(COALESCE((SELECT sum(u.c) FROM unnest(buckets, counts) AS u(b, c) WHERE u.b = i), 0)::int8 ORDER BY i)
     FROM generate_series(0, 47) AS i
 $$;
+
+-- Paused pipelines: workers claim nothing new of these (running jobs finish). Every worker reads the
+-- table twice a second, so a pause holds everywhere within a second.
+CREATE TABLE IF NOT EXISTS pipeline_pauses (
+    pipeline text PRIMARY KEY,
+    paused_by text NOT NULL,
+    paused_at timestamptz NOT NULL DEFAULT now()
+);
