@@ -1,7 +1,8 @@
 """The operator dashboard in a real browser: headless Chromium signs in as staff, checks the overview
-against the JSON API, filters jobs by argument, opens a dead job and retries it (and sees its attempts
-grow through the live refresh), dry-runs and confirms a dead-letter bulk retry, discards the group and
-sees it go, signs out, and is refused as a campaign admin. Run by ops/test-browser against `fieldwork all`.
+against the JSON API, pauses and resumes a pipeline, filters jobs by argument, opens a dead job and
+retries it (and sees its attempts grow through the live refresh), dry-runs and confirms a dead-letter
+bulk retry, discards the group and sees it go, signs out, and is refused as a campaign admin.
+Run by ops/test-browser against `fieldwork all`.
 """
 
 import argparse
@@ -68,6 +69,18 @@ def main():
                f"overview dead count for fail ({shown}) matches the JSON ({pipelines['fail']['counts']['dead']})")
         expect(len(driver.find_elements(By.CSS_SELECTOR, "#hour-chart rect.failed")) >= 1, "the last hour's chart is drawn")
         shot("overview")
+        # Pause and resume: the overview's button, the JSON's flag.
+        noop = "tr[data-pipeline='noop']"
+        driver.find_element(By.CSS_SELECTOR, noop + " button.pause-toggle").click()
+        wait(driver, t, lambda d: d.find_elements(By.ID, "notice"), "the pause's notice")
+        paused = {p["name"]: p.get("paused") for p in api(base, args.staff_token, "GET", "/internal/pipelines")["pipelines"]}
+        expect(driver.find_element(By.CSS_SELECTOR, noop).get_attribute("data-paused") == "true" and paused["noop"] is True,
+               "pausing noop shows on the overview and in the JSON")
+        driver.find_element(By.CSS_SELECTOR, noop + " button.pause-toggle").click()
+        wait(driver, t, lambda d: d.find_elements(By.ID, "notice"), "the resume's notice")
+        paused = {p["name"]: p.get("paused") for p in api(base, args.staff_token, "GET", "/internal/pipelines")["pipelines"]}
+        expect(driver.find_element(By.CSS_SELECTOR, noop).get_attribute("data-paused") is None and paused["noop"] is False,
+               "resuming noop shows on the overview and in the JSON")
 
         driver.get(base + "/dashboard/jobs")
         Select(driver.find_element(By.NAME, "state")).select_by_visible_text("dead")
