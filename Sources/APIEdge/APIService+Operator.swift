@@ -59,7 +59,8 @@ extension APIService {
             if let fingerprint = filter.errorFingerprint { changes["errorFingerprint"] = .string(fingerprint) }
             try await audit.append(
                 AuditRecord(
-                    orgId: filter.orgId,
+                    // Platform-level like the bulk retry's entry: the filter's org may not exist (the audit log references orgs).
+                    orgId: nil,
                     actorId: staff,
                     actorKind: .staff,
                     action: "jobs.bulk_discarded",

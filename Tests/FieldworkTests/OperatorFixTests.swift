@@ -104,6 +104,9 @@ import Testing
             let platform: [String: Any] = ["pipeline": "fail", "exact": true]
             let none = try await o.h.call(.post, "/api/v1/internal/jobs/discard", token: staff, json: ["filter": platform, "dryRun": true])
             #expect(none.json["matched"] as? Int == 0, "exact: no org means platform jobs only")
+            let unknownOrg: [String: Any] = ["filter": ["pipeline": "fail", "orgId": UUID().uuidString], "dryRun": false]
+            let nothing = try await o.h.call(.post, "/api/v1/internal/jobs/discard", token: staff, json: unknownOrg)
+            #expect(nothing.status == .ok && nothing.json["discarded"] as? Int == 0, "an org that does not exist: nothing to discard, \(nothing.text)")
             let audited = try await o.scalar(
                 "SELECT (changes->>'discarded')::int8 FROM audit_logs WHERE action = 'jobs.bulk_discarded' AND request_id = \(real.requestId!)",
                 as: Int.self
