@@ -36,16 +36,17 @@ extension APIService {
         let filter = JobFilter(
             state: input.query.state.flatMap { JobState(rawValue: $0.rawValue) },
             pipeline: try Validate.text(input.query.pipeline, 1...63, "pipeline"),
-            errorFingerprint: try Validate.text(input.query.errorFingerprint, 1...64, "errorFingerprint")
+            errorFingerprint: try Validate.text(input.query.errorFingerprint, 1...64, "errorFingerprint"),
+            argsContaining: try Validate.argsContaining(input.query.args)
         )
         let org = try input.query.orgId.map { try Validate.uuid($0, "orgId") }
         let result = try await jobs.ledger.listAll(filter, org: org, limit: page.limit, after: page.cursor, on: db)
-        return .ok(.init(body: .json(.init(items: result.items.map { .init($0) }, nextCursor: result.nextCursor))))
+        return .ok(.init(body: .json(.init(items: result.items.map { .init($0, withArgs: true) }, nextCursor: result.nextCursor))))
     }
 
     func getAnyJob(_ input: Operations.GetAnyJob.Input) async throws -> Operations.GetAnyJob.Output {
         _ = try requireStaff()
-        return .ok(.init(body: .json(.init(try await job(input.path.jobId)))))
+        return .ok(.init(body: .json(.init(try await job(input.path.jobId), withArgs: true))))
     }
 
     func job(_ text: String) async throws -> JobRecord {
@@ -58,21 +59,21 @@ extension APIService {
         let record = try await jobAction(input.path.jobId, action: "job.retried") { id, connection in
             try await jobs.ledger.retry(jobId: id, catalog: jobs.catalog, on: connection)
         }
-        return .ok(.init(body: .json(.init(record))))
+        return .ok(.init(body: .json(.init(record, withArgs: true))))
     }
 
     func discardJob(_ input: Operations.DiscardJob.Input) async throws -> Operations.DiscardJob.Output {
         let record = try await jobAction(input.path.jobId, action: "job.discarded") { id, connection in
             try await jobs.ledger.discard(jobId: id, on: connection)
         }
-        return .ok(.init(body: .json(.init(record))))
+        return .ok(.init(body: .json(.init(record, withArgs: true))))
     }
 
     func cancelJob(_ input: Operations.CancelJob.Input) async throws -> Operations.CancelJob.Output {
         let record = try await jobAction(input.path.jobId, action: "job.cancelled") { id, connection in
             try await jobs.ledger.cancel(jobId: id, on: connection)
         }
-        return .ok(.init(body: .json(.init(record))))
+        return .ok(.init(body: .json(.init(record, withArgs: true))))
     }
 
     /// Runs a staff action on one job with its audit entry in one transaction, publishes the job
@@ -82,13 +83,22 @@ extension APIService {
         action: String,
         _ body: @escaping @Sendable (UUID, PostgresConnection) async throws -> EnqueuedJob
     ) async throws -> JobRecord {
+        try await auditedJobAction(text, action: action) { id, connection in (try await body(id, connection), [:]) }
+    }
+
+    /// `jobAction` whose body also names audit changes of its own (merged into the entry's).
+    func auditedJobAction(
+        _ text: String,
+        action: String,
+        _ body: @escaping @Sendable (UUID, PostgresConnection) async throws -> (EnqueuedJob, [String: AuditValue])
+    ) async throws -> JobRecord {
         let staff = try requireStaff()
         let id = try Validate.pathId(text, "job")
         let requestId = request.requestId
         let after: EnqueuedJob
         do {
             after = try await transaction { connection in
-                let after = try await body(id, connection)
+                let (after, extra) = try await body(id, connection)
                 try await audit.append(
                     AuditRecord(
                         orgId: after.orgId,
@@ -98,7 +108,7 @@ extension APIService {
                         entityType: "job",
                         entityId: id.uuidString.lowercased(),
                         requestId: requestId,
-                        changes: ["pipeline": .string(after.pipeline), "state": .string(after.state.rawValue)]
+                        changes: extra.merging(["pipeline": .string(after.pipeline), "state": .string(after.state.rawValue)]) { $1 }
                     ),
                     on: connection
                 )
@@ -203,6 +213,7 @@ extension APIService {
         _ = try requireStaff()
         let stats = try await jobs.ledger.pipelineStats(on: db)
         let stalled = Dictionary(grouping: try await jobs.ledger.stalledQueues(on: db), by: \.pipeline)
+        let paused = try await jobs.ledger.pausedPipelines(on: db)
         let now = Date()
         let names = Set(jobs.catalog.names).union(stats.keys).sorted()
         let items = names.map { name -> Components.Schemas.PipelineStatus in
@@ -248,7 +259,8 @@ extension APIService {
                         oldestQueuedAgeSeconds: max(0, now.timeIntervalSince($0.oldestQueuedAt))
                     )
                 },
-                stalledAfterSeconds: Double(JobLedger.stalledAfter.components.seconds)
+                stalledAfterSeconds: Double(JobLedger.stalledAfter.components.seconds),
+                paused: paused[name] != nil
             )
         }
         return .ok(.init(body: .json(.init(pipelines: items))))
@@ -355,40 +367,6 @@ extension APIService {
                     )
                 )
             )
-        )
-    }
-}
-
-extension Components.Schemas.Job {
-    init(_ job: JobRecord) {
-        let progress = job.progressJSON.flatMap { try? JSONDecoder().decode(OpenAPIObjectContainer.self, from: Data($0.utf8)) }
-        self.init(
-            id: job.id.uuidString.lowercased(),
-            pipeline: job.pipeline,
-            orgId: job.orgId?.uuidString.lowercased(),
-            state: .init(rawValue: job.state.rawValue)!,
-            attempt: job.attempt,
-            maxAttempts: job.maxAttempts,
-            priority: job.priority,
-            runAt: job.runAt,
-            progress: progress.map { .init(additionalProperties: $0) },
-            lastError: job.lastError,
-            errorFingerprint: job.errorFingerprint,
-            createdAt: job.createdAt,
-            startedAt: job.startedAt,
-            finishedAt: job.finishedAt,
-            attempts: job.attempts.isEmpty
-                ? nil
-                : job.attempts.map {
-                    .init(
-                        attempt: $0.attempt,
-                        workerId: $0.workerId,
-                        startedAt: $0.startedAt,
-                        finishedAt: $0.finishedAt,
-                        outcome: $0.outcome.flatMap { .init(rawValue: $0.rawValue) },
-                        error: $0.error
-                    )
-                }
         )
     }
 }

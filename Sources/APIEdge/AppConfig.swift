@@ -62,6 +62,9 @@ public struct AppConfig: Sendable {
     public var workerAsyncCommit: Bool
     /// How long an export's file is kept once written (`EXPORT_TTL`, seconds; default 7 days).
     public var exportTTL: Duration = .seconds(7 * 86_400)
+    /// `DASHBOARD_INSECURE_COOKIES=1`: the dashboard's session cookie goes without `Secure` (development
+    /// over plain http on another host; plain http on loopback never needs it).
+    public var dashboardInsecureCookies: Bool = false
 
     /// Reads and validates the environment. Throws `ConfigError` naming the first bad variable.
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AppConfig {
@@ -131,7 +134,8 @@ public struct AppConfig: Sendable {
             reconcileGrace: .milliseconds(try integer("reconcile.grace.ms", "RECONCILE_GRACE_MS", default: 5000, range: 0...3_600_000)),
             schedulerTick: .milliseconds(try integer("scheduler.tick.ms", "SCHEDULER_TICK_MS", default: 1000, range: 50...60_000)),
             bulkRetryRate: try integer("bulk.retry.rate", "BULK_RETRY_RATE", default: 500, range: 1...100_000),
-            workerAsyncCommit: try integer("worker.async.commit", "WORKER_ASYNC_COMMIT", default: 0, range: 0...1) == 1
+            workerAsyncCommit: try integer("worker.async.commit", "WORKER_ASYNC_COMMIT", default: 0, range: 0...1) == 1,
+            dashboardInsecureCookies: try integer("dashboard.insecure.cookies", "DASHBOARD_INSECURE_COOKIES", default: 0, range: 0...1) == 1
         )
         config.exportTTL = .seconds(try integer("export.ttl", "EXPORT_TTL", default: 7 * 86_400, range: 60...(366 * 86_400)))
         return config

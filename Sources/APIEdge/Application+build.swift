@@ -108,6 +108,8 @@ public func buildRouter(config: AppConfig, clients: AppClients, logger: Logger) 
     router.add(middleware: LiteralHeadersMiddleware())
     // Compact JSON: the runtime's default (sorted keys, pretty printed) cost a fifth of a voter page's CPU.
     try service.registerHandlers(on: router, configuration: .init(dateTranscoder: FlexibleISO8601(), jsonEncodingOptions: [.withoutEscapingSlashes]))
+    // The operator dashboard: HTML beside the generated routes (not part of the frontend contract).
+    try await Dashboard.load(service: service).register(on: router)
     return router
 }
 

@@ -21,10 +21,11 @@ struct BodyPolicyMiddleware: RouterMiddleware {
         if uploads.methods(for: request.uri.path).contains(request.method) {
             return try await next(try streamed(request, type: type), context)
         }
-        return try await next(try await collected(request, type: type), context)
+        return try await next(try await collected(request, type: type, form: request.uri.path.hasPrefix("/dashboard/")), context)
     }
 
-    private func collected(_ request: Request, type: String?) async throws -> Request {
+    /// `form`: the dashboard's HTML forms post `application/x-www-form-urlencoded` (bounded like JSON).
+    private func collected(_ request: Request, type: String?, form: Bool = false) async throws -> Request {
         if let length = request.headers[.contentLength].flatMap(Int.init), length > jsonLimit {
             throw APIError.payloadTooLarge(limit: jsonLimit)
         }
@@ -36,7 +37,10 @@ struct BodyPolicyMiddleware: RouterMiddleware {
             throw APIError.payloadTooLarge(limit: jsonLimit)
         }
         if buffer.readableBytes > 0 {
-            guard let type, type == "application/json" || (type.hasPrefix("application/") && type.hasSuffix("+json")) else {
+            guard let type,
+                type == "application/json" || (type.hasPrefix("application/") && type.hasSuffix("+json"))
+                    || (form && type == "application/x-www-form-urlencoded")
+            else {
                 throw APIError.unsupportedMediaType("request bodies must be application/json")
             }
         }

@@ -12,11 +12,14 @@ public struct JobFilter: Sendable {
     public var pipeline: String?
     /// Jobs whose last error has this fingerprint.
     public var errorFingerprint: String?
+    /// Jobs whose arguments contain this JSON object (`args @> …`, served by `jobs_args_idx`).
+    public var argsContaining: String?
 
-    public init(state: JobState? = nil, pipeline: String? = nil, errorFingerprint: String? = nil) {
+    public init(state: JobState? = nil, pipeline: String? = nil, errorFingerprint: String? = nil, argsContaining: String? = nil) {
         self.state = state
         self.pipeline = pipeline
         self.errorFingerprint = errorFingerprint
+        self.argsContaining = argsContaining
     }
 }
 
@@ -132,6 +135,7 @@ extension JobLedger {
               AND (\(filter.pipeline)::text IS NULL OR pipeline = \(filter.pipeline))
               AND (\(org)::uuid IS NULL OR org_id = \(org))
               AND (\(filter.errorFingerprint)::text IS NULL OR error_fingerprint = \(filter.errorFingerprint))
+              AND (\(filter.argsContaining)::jsonb IS NULL OR args @> \(filter.argsContaining)::jsonb)
               AND \(page: cursor, time: "created_at", id: "id")
             ORDER BY created_at DESC, id DESC
             LIMIT \(limit + 1)

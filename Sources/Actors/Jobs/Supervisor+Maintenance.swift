@@ -114,6 +114,7 @@ extension Supervisor {
         }
         if gauges {
             do { try await recordGauges() } catch { errors.append(error) }
+            do { try await jobs.ledger.rollUpHistory(on: jobs.db) } catch { errors.append(error) }
         }
         if let first = errors.first { throw first }
     }

@@ -30,6 +30,11 @@ extension Supervisor {
         var idle = Duration.milliseconds(5)
         var failures = 0
         while !Task.isCancelled {
+            if await paused.contains(config.name) {
+                if await stopping { return }
+                try? await Task.sleep(for: .milliseconds(100))
+                continue
+            }
             let free = await freeSlots(config)
             if free == 0 {
                 if await stopping { return }

@@ -73,6 +73,8 @@ public actor Supervisor {
     var claiming = 0
     var perPipeline: [String: Int] = [:]
     var stopping = false
+    /// Pipelines an operator paused (`pipeline_pauses`, read by `pauseWatchLoop`): nothing new is claimed.
+    var paused: Set<String> = []
     /// Where the reconciler resumes when its last pass was cut short (nil: from the start).
     var reconcileCursor: UUID?
     /// Pull loops waiting for a free slot, by pipeline.
@@ -147,6 +149,7 @@ public actor Supervisor {
                 }
                 loops.addTask { await self.heartbeatLoop() }
                 loops.addTask { await self.maintenanceLoop() }
+                loops.addTask { await self.pauseWatchLoop() }
                 for await _ in shutdownSignal.stream {}
                 await drain()
                 loops.cancelAll()
