@@ -24,6 +24,8 @@ extension APIService {
             }
             return date
         }
+        // An empty parameter (`?to=`) is an absent one.
+        let (from, to) = (from.flatMap { $0.isEmpty ? nil : $0 }, to.flatMap { $0.isEmpty ? nil : $0 })
         let last = try day(to ?? today, "to")
         let first = try from.map { try day($0, "from") } ?? CalendarDay.adding(-6, to: last)
         let span = CalendarDay.distance(from: first, to: last)

@@ -99,6 +99,8 @@ extension APIService {
                 case .format(let part):
                     let text = try await UploadChunks.reading { try await String(collecting: part.payload.body, upTo: 64) }
                         .trimmingCharacters(in: .whitespacesAndNewlines)
+                    // An empty part is an absent one (the default format stands).
+                    if text.isEmpty { continue }
                     guard VoterFileFormat(rawValue: text) != nil else {
                         throw APIError.validation("format: louisiana or csv", details: [("format", "louisiana or csv")])
                     }

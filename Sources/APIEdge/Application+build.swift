@@ -103,7 +103,7 @@ public func buildRouter(config: AppConfig, clients: AppClients, logger: Logger) 
     router.add(middleware: DatabaseOutageMiddleware(probe: clients.databaseProbe))
     router.add(middleware: AuthenticationMiddleware(tokens: tokens))
     router.add(
-        middleware: BodyPolicyMiddleware(jsonLimit: config.maxJSONBodyBytes, uploadLimit: config.maxUploadBytes, uploads: routes.uploads)
+        middleware: BodyPolicyMiddleware(jsonLimit: config.maxJSONBodyBytes, uploadLimit: config.maxUploadBytes, uploads: routes.uploads, declared: routes)
     )
     router.add(middleware: LiteralHeadersMiddleware())
     // Compact JSON: the runtime's default (sorted keys, pretty printed) cost a fifth of a voter page's CPU.

@@ -103,3 +103,7 @@ extension Components.Schemas.SurveyQuestionPage {
 extension Components.Schemas.InteractionPage {
     func encode(to encoder: any Encoder) throws { try encodePage(items, nextCursor, CodingKeys.items, .nextCursor, to: encoder) }
 }
+
+extension Components.Schemas.ImportJobPage {
+    func encode(to encoder: any Encoder) throws { try encodePage(items, nextCursor, CodingKeys.items, .nextCursor, to: encoder) }
+}

@@ -99,7 +99,7 @@ import Testing
         let router = Router(context: AppRequestContext.self)
         router.add(middleware: RequestIdMiddleware())
         router.add(middleware: ErrorEnvelopeMiddleware(routes: uploads, maxJSONBodyBytes: 1024, logger: Logger(label: "test")))
-        router.add(middleware: BodyPolicyMiddleware(jsonLimit: 1024, uploadLimit: limit, uploads: uploads))
+        router.add(middleware: BodyPolicyMiddleware(jsonLimit: 1024, uploadLimit: limit, uploads: uploads, declared: uploads))
         router.post("/upload") { request, _ -> String in
             var total = 0
             for try await buffer in request.body { total += buffer.readableBytes }

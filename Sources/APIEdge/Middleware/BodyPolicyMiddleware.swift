@@ -12,11 +12,15 @@ struct BodyPolicyMiddleware: RouterMiddleware {
     let uploadLimit: Int
     /// (method, path template) of the routes that take uploads.
     let uploads: RouteTable
+    /// Every declared route: a method a path does not declare passes untouched, to be answered 405.
+    let declared: RouteTable
 
     static let uploadTypes: Set<String> = ["multipart/form-data", "text/csv"]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard request.method != .get, request.method != .head else { return try await next(request, context) }
+        let methods = declared.methods(for: request.uri.path)
+        if !methods.isEmpty && !methods.contains(request.method) { return try await next(request, context) }
         let type = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
         if uploads.methods(for: request.uri.path).contains(request.method) {
             return try await next(try streamed(request, type: type), context)
