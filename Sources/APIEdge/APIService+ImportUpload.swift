@@ -87,6 +87,8 @@ extension APIService {
                 bytes: bytes
             )
         case .multipartForm(let parts):
+            // The form's file part names the file; a `fileName` in the query is still held to its limits.
+            _ = try Validate.text(input.query.fileName, 1...255, "fileName")
             var format = input.query.format?.rawValue
             var fileName: String?
             var bytes: Int64?

@@ -15,6 +15,11 @@ enum VoterCriteriaValidation {
                 return status
             }
         }
+        for (year, name) in [(input.birthYearMin, "birthYearMin"), (input.birthYearMax, "birthYearMax")] {
+            if let year, !(1800...2200).contains(year) {
+                throw APIError.validation("\(path).\(name): 1800...2200", details: [("\(path).\(name)", "1800...2200")])
+            }
+        }
         if let min = input.birthYearMin, let max = input.birthYearMax, min > max {
             throw APIError.validation(
                 "\(path).birthYearMin: may not exceed birthYearMax",
