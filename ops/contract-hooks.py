@@ -38,6 +38,9 @@ RIGHTLY_REFUSED = [
     ("getFieldSummary", 400, "VALIDATION_ERROR", "to"),
     # An Idempotency-Key of only blanks: HTTP trims header values, so it arrives empty.
     ("createVoterImport", 400, "VALIDATION_ERROR", "Idempotency-Key"),
+    # The form's `format` part is louisiana or csv: the spec keeps it a plain text part (so the generator streams it),
+    # where an enum cannot be stated.
+    ("createVoterImport", 400, "VALIDATION_ERROR", "format"),
     # listId belongs to a list_members export only (and is required there): a rule across two fields (kind and listId).
     ("createExport", 400, "VALIDATION_ERROR", None),
 ]

@@ -12,6 +12,8 @@ extension APIService {
     func createVoterImport(_ input: Operations.CreateVoterImport.Input) async throws -> Operations.CreateVoterImport.Output {
         let caller = try await requireMember([.admin])
         let key = try Validate.text(input.headers.idempotencyKey, 1...255, "Idempotency-Key")
+        // The query is checked before a repeated key answers with its earlier import.
+        _ = try Validate.text(input.query.fileName, 1...255, "fileName")
         if let key, let earlier = try await imports.importJob(idempotencyKey: key, in: caller.scope, on: db) {
             return .accepted(.init(body: .json(.init(earlier))))
         }
@@ -87,8 +89,6 @@ extension APIService {
                 bytes: bytes
             )
         case .multipartForm(let parts):
-            // The form's file part names the file; a `fileName` in the query is still held to its limits.
-            _ = try Validate.text(input.query.fileName, 1...255, "fileName")
             var format = input.query.format?.rawValue
             var fileName: String?
             var bytes: Int64?
