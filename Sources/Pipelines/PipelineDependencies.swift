@@ -33,6 +33,7 @@ extension PipelineRegistry {
             ListPopulationPipeline(),
             ExportPipeline(db: dependencies.db, store: dependencies.objectStore),
             ExportExpiryPipeline(db: dependencies.db, store: dependencies.objectStore),
+            VoterImportPipeline(db: dependencies.db, store: dependencies.objectStore),
         ])
     }
 }

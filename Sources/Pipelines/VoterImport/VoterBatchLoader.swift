@@ -1,0 +1,180 @@
+import Actors
+import Foundation
+import Logging
+import PostgresNIO
+import Store
+
+/// Loads one batch into `voters` inside the job's fenced transaction: `COPY` into a staging table, rejects a
+/// registration number the file had on an earlier row, then one set-based update (only rows that change; a blank
+/// cell keeps the stored value) and one insert, then the rejections and the checkpoint, all committed together.
+/// It never deletes a voter and never touches interactions, list members or assignments.
+struct VoterBatchLoader: Sendable {
+    let importId: UUID
+    let orgId: UUID
+    let logger: Logger
+
+    static let stagingColumns = [
+        "row_no", "external_id", "first_name", "middle_name", "last_name", "suffix", "birth_year", "sex", "race", "party",
+        "res_house_number", "res_house_fraction", "res_street_direction", "res_street_name", "res_unit", "res_city", "res_state",
+        "res_zip5", "res_zip4", "parish", "ward", "precinct", "congressional_district", "senate_district", "house_district",
+        "registration_date", "status", "phone", "extra",
+    ]
+    /// Columns an import may set, besides `extra` (merged) and the NOT NULL ones with defaults.
+    static let plainColumns = stagingColumns.filter { !["row_no", "external_id", "first_name", "last_name", "status", "extra"].contains($0) }
+
+    /// Loads `batch` unless cancel was asked for; on `connection`, inside the caller's fenced transaction.
+    func load(_ batch: ImportBatch, on connection: PostgresConnection) async throws -> BatchOutcome {
+        let state = try await connection.query("SELECT cancel_requested FROM import_jobs WHERE id = \(importId) FOR UPDATE", logger: logger)
+        for try await cancel in state.decode(Bool.self) where cancel { return .cancelRequested }
+        var counts = BatchCounts()
+        var rejections = batch.rejections
+        if !batch.records.isEmpty {
+            try await stage(batch.records, on: connection)
+            let duplicates = try await markDuplicates(on: connection)
+            rejections += duplicates
+            counts.updated = try await count("WITH changed AS (\(unescaped: updateSQL) RETURNING 1) SELECT count(*) FROM changed", on: connection)
+            counts.inserted = try await count("WITH added AS (\(unescaped: insertSQL) RETURNING 1) SELECT count(*) FROM added", on: connection)
+            counts.unchanged = batch.records.count - duplicates.count - counts.updated - counts.inserted
+            try await connection.query(
+                """
+                INSERT INTO import_row_keys (import_id, external_id, row_no)
+                SELECT \(importId), external_id, row_no FROM import_staging WHERE dup_of IS NULL
+                ON CONFLICT DO NOTHING
+                """,
+                logger: logger
+            ).consume()
+        }
+        rejections.sort { $0.row < $1.row }
+        counts.rejected = rejections.count { $0.row > 1 }
+        try await record(rejections, on: connection)
+        try await checkpoint(batch, counts: counts, rejections: rejections, on: connection)
+        return .loaded(counts)
+    }
+
+    private func stage(_ records: [VoterRecord], on connection: PostgresConnection) async throws {
+        try await connection.query(
+            """
+            CREATE TEMP TABLE IF NOT EXISTS import_staging (
+                row_no integer NOT NULL, external_id text NOT NULL, first_name text, middle_name text, last_name text, suffix text,
+                birth_year integer, sex text, race text, party text, res_house_number text, res_house_fraction text,
+                res_street_direction text, res_street_name text, res_unit text, res_city text, res_state text, res_zip5 text,
+                res_zip4 text, parish text, ward text, precinct text, congressional_district text, senate_district text,
+                house_district text, registration_date date, status text, phone text, extra jsonb NOT NULL, dup_of integer
+            ) ON COMMIT DROP
+            """,
+            logger: logger
+        ).consume()
+        let rows = StagingRows.encode(records)
+        try await connection.copyFrom(table: "import_staging", columns: Self.stagingColumns, logger: logger) { writer in
+            try await writer.write(rows)
+        }
+    }
+
+    /// Rows whose registration number an earlier row had (an earlier batch, or this one): rejected, citing that row.
+    private func markDuplicates(on connection: PostgresConnection) async throws -> [RowRejection] {
+        try await connection.query(
+            """
+            UPDATE import_staging s SET dup_of = k.row_no FROM import_row_keys k
+            WHERE k.import_id = \(importId) AND k.external_id = s.external_id
+            """,
+            logger: logger
+        ).consume()
+        try await connection.query(
+            """
+            UPDATE import_staging s SET dup_of = f.first_row
+            FROM (SELECT external_id, min(row_no) AS first_row FROM import_staging WHERE dup_of IS NULL
+                  GROUP BY external_id HAVING count(*) > 1) f
+            WHERE s.external_id = f.external_id AND s.row_no > f.first_row AND s.dup_of IS NULL
+            """,
+            logger: logger
+        ).consume()
+        let rows = try await connection.query(
+            "SELECT row_no, external_id, dup_of FROM import_staging WHERE dup_of IS NOT NULL ORDER BY row_no",
+            logger: logger
+        )
+        var found: [RowRejection] = []
+        for try await (row, externalId, first) in rows.decode((Int, String, Int).self) {
+            found.append(
+                RowRejection(
+                    row: row,
+                    column: "externalId",
+                    message: "registration number \(externalId) is also on row \(first); this later row is skipped",
+                    rawText: externalId
+                )
+            )
+        }
+        return found
+    }
+
+    /// Existing voters whose values change: a blank (NULL) cell keeps the stored value; unchanged rows are not written.
+    private var updateSQL: String {
+        let set = (Self.plainColumns + ["first_name", "last_name", "status"]).map { "\($0) = COALESCE(s.\($0), v.\($0))" }
+        let differs = (Self.plainColumns + ["first_name", "last_name", "status"]).map { "COALESCE(s.\($0), v.\($0)) IS DISTINCT FROM v.\($0)" }
+        return """
+            UPDATE voters v SET \(set.joined(separator: ", ")), extra = v.extra || s.extra, updated_at = now()
+            FROM import_staging s
+            WHERE v.org_id = '\(orgId.uuidString.lowercased())' AND v.external_id = s.external_id AND s.dup_of IS NULL
+              AND (\(differs.joined(separator: " OR ")) OR (v.extra || s.extra) IS DISTINCT FROM v.extra)
+            """
+    }
+
+    /// Voters the org does not have yet (a missing first name is stored empty, as the table requires a value).
+    private var insertSQL: String {
+        let org = "'\(orgId.uuidString.lowercased())'::uuid"
+        let plain = Self.plainColumns.joined(separator: ", ")
+        let values = Self.plainColumns.map { "s.\($0)" }.joined(separator: ", ")
+        return """
+            INSERT INTO voters (org_id, external_id, first_name, last_name, status, extra, \(plain))
+            SELECT \(org), s.external_id, COALESCE(s.first_name, ''), s.last_name, COALESCE(s.status, 'active'), s.extra, \(values)
+            FROM import_staging s
+            WHERE s.dup_of IS NULL AND NOT EXISTS (SELECT 1 FROM voters v WHERE v.org_id = \(org) AND v.external_id = s.external_id)
+            ON CONFLICT (org_id, external_id) DO NOTHING
+            """
+    }
+
+    private func count(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> Int {
+        for try await n in try await connection.query(query, logger: logger).decode(Int.self) { return n }
+        return 0
+    }
+
+    /// Every rejected row (not the header's note) goes to `import_rejections`, for the CSV written at the end.
+    private func record(_ rejections: [RowRejection], on connection: PostgresConnection) async throws {
+        let rows = rejections.filter { $0.row > 1 }
+        guard !rows.isEmpty else { return }
+        try await connection.query(
+            """
+            INSERT INTO import_rejections (import_id, row_no, column_name, message, raw_text)
+            SELECT \(importId), r, NULLIF(c, ''), m, t
+            FROM unnest(\(rows.map(\.row))::int8[], \(rows.map { $0.column ?? "" })::text[], \(rows.map(\.message))::text[],
+                        \(rows.map { Self.storable($0.rawText) })::text[]) AS x(r, c, m, t)
+            """,
+            logger: logger
+        ).consume()
+    }
+
+    /// The counters, the first 100 errors and the checkpoint (offset and row of the next batch).
+    private func checkpoint(_ batch: ImportBatch, counts: BatchCounts, rejections: [RowRejection], on connection: PostgresConnection) async throws {
+        let listed = rejections.prefix(100).map { ImportRowError(row: $0.row, column: $0.column, message: Self.storable($0.message)) }
+        let errors = String(decoding: try JSONEncoder().encode(Array(listed)), as: UTF8.self)
+        try await connection.query(
+            """
+            UPDATE import_jobs SET
+                bytes_read = \(batch.endOffset), next_row = \(batch.nextRow), rows_read = rows_read + \(batch.rowCount),
+                inserted = inserted + \(counts.inserted), updated = updated + \(counts.updated),
+                unchanged = unchanged + \(counts.unchanged), rejected = rejected + \(counts.rejected),
+                error_count = error_count + \(rejections.count),
+                errors = CASE WHEN jsonb_array_length(errors) >= 100 THEN errors ELSE
+                    (SELECT COALESCE(jsonb_agg(e ORDER BY n), '[]'::jsonb)
+                     FROM jsonb_array_elements(errors || \(errors)::jsonb) WITH ORDINALITY AS x(e, n) WHERE n <= 100) END,
+                status = 'running', updated_at = now()
+            WHERE id = \(importId)
+            """,
+            logger: logger
+        ).consume()
+    }
+
+    /// Text Postgres can hold (no NUL).
+    static func storable(_ text: String) -> String {
+        text.contains("\u{0}") ? text.replacingOccurrences(of: "\u{0}", with: "") : text
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import Pipelines
+import PostgresNIO
+import Store
+import Testing
+
+@testable import Actors
+
+/// A `fieldwork work` process killed with SIGKILL in the middle of an import: the next worker resumes from the
+/// last committed batch, and the counts are exact (no row twice, none lost).
+@Suite(.serialized) struct VoterImportResumeTests {
+    @Test func aWorkerKilledMidImportIsResumedByAnotherWithExactCounts() async throws {
+        try await Orchestra.run(pipelines: ["voter-import": Importer.voterImportYAML]) { o in
+            let org = try await o.h.makeOrg()
+            let importer = Importer(h: o.h, token: try await o.h.token(org.email(.admin)))
+            let total = 120_000
+            let file = VoterFiles.csv(count: total)
+            let id = try await importer.start(file)
+            let child = try await o.startWorkerProcess(environment: ["STORAGE_URL": o.config.storageURL])
+            var killedAt = 0
+            do {
+                try await waitUntil("a batch committed by the child", timeout: .seconds(120), every: .milliseconds(20)) {
+                    killedAt = Importer.progress(try await importer.get(id))["rowsRead"] ?? 0
+                    return killedAt > 0
+                }
+            } catch {
+                child.signal(SIGKILL)
+                _ = try await child.wait()
+                throw TestFailure("\(error); child output: \(child.output.suffix(3000))")
+            }
+            child.signal(SIGKILL)
+            #expect(try await child.wait() == 128 + SIGKILL)
+            let afterKill = Importer.progress(try await importer.get(id))
+            #expect((afterKill["rowsRead"] ?? 0) < total, "killed part way: \(afterKill)")
+
+            try await o.withWorker { _ in
+                let job = try await importer.waitEnded(id, timeout: .seconds(180))
+                #expect(job["status"] as? String == "succeeded", "\(job)")
+                let counts = Importer.progress(job)
+                #expect(counts == ["bytesRead": file.utf8.count, "rowsRead": total, "inserted": total, "updated": 0, "unchanged": 0, "rejected": 0],
+                        "the second attempt went on from the checkpoint: \(counts)")
+            }
+            #expect(try await o.scalar("SELECT count(*) FROM voters WHERE org_id = \(org.id)", as: Int.self) == total)
+            #expect(try await o.scalar("SELECT count(DISTINCT external_id) FROM voters WHERE org_id = \(org.id)", as: Int.self) == total)
+            let jobId = try #require(try await o.scalar("SELECT job_id FROM import_jobs WHERE id = \(UUID(uuidString: id)!)", as: UUID.self))
+            let record = try await o.job(jobId)
+            #expect(record.attempts.count >= 2, "a second attempt ran: \(record.attempts.map(\.outcome))")
+            #expect(record.attempts.first?.outcome == .lost)
+        }
+    }
+}
