@@ -17,14 +17,7 @@ import Testing
     ]) { $1 }
 
     static func storageURL(_ kind: StoreKind) async throws -> String {
-        switch kind {
-        case .local:
-            return "file://\(FileManager.default.temporaryDirectory.path)/fieldwork-exports-\(UUID().uuidString)"
-        case .s3:
-            _ = TestStores.environment
-            try await TestStores.bucket.value
-            return TestStores.s3URL
-        }
+        try await TestStores.url(kind)
     }
 
     /// Polls the export until its job has written it (or failed).

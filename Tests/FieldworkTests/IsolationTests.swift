@@ -106,11 +106,22 @@ import Testing
                 token: bAdmin,
                 json: ["key": "q_\(b.tag)", "prompt": "Prompt \(b.tag)", "type": "text"]
             )
+            // An export and an import of B's (no worker runs here: their rows exist, queued).
+            let export = try await h.call(.post, "/api/v1/exports", token: bAdmin, json: ["kind": "voters"])
+            let upload = try await h.call(
+                .post,
+                "/api/v1/imports/voters?format=csv&fileName=b.csv",
+                token: bAdmin,
+                raw: "externalId,firstName,lastName\nB1,Secret,\(b.tag)\n",
+                headers: [.contentType: "text/csv"]
+            )
             let ids = [
+                "exportId": export.json["id"] as? String ?? b.idString, "importId": upload.json["id"] as? String ?? b.idString,
                 "userId": b.userId(.organizer), "id": b.idString, "orgId": b.idString, "jobId": bJob, "voterId": bVoter, "listId": bList,
                 "assignmentId": assignment.json["id"] as? String ?? b.idString, "questionId": question.json["id"] as? String ?? b.idString,
                 "canvasserId": b.userId(.canvasser), "voterIds": bVoter,
             ]
+            #expect(export.status == .accepted && upload.status == .accepted, "B's export and import: \(export.text) \(upload.text)")
             let operations = try await Self.operations(ids: ids, fallbackId: b.idString)
             #expect(operations.count >= 2)
             let secrets = [b.email(.admin), b.email(.organizer), b.userId(.canvasser), "Test \(b.tag)", b.tag]

@@ -35,6 +35,18 @@ enum TestStores {
         }
     }
 
+    /// A `STORAGE_URL` for tests on `kind`: a fresh local directory, or the S3 test bucket (created first).
+    static func url(_ kind: StoreKind) async throws -> String {
+        switch kind {
+        case .local:
+            return "file://\(FileManager.default.temporaryDirectory.path)/fieldwork-objects-\(UUID().uuidString)"
+        case .s3:
+            _ = environment
+            try await bucket.value
+            return s3URL
+        }
+    }
+
     /// An S3 store on the test bucket; `partSize` and `listPageSize` small enough to exercise multipart and paging.
     static func s3(partSize: Int = 5 << 20, listPageSize: Int = 1000) async throws -> S3ObjectStore {
         try await bucket.value

@@ -14,8 +14,8 @@ import Testing
         PipelineRegistry([VoterImportPipeline(db: o.h.db, store: try makeObjectStore(url: o.config.storageURL), batchRows: batchRows)])
     }
 
-    @Test func aFileIsImportedWithExactCountsAndReimportKeepsWhatCampaignsAdded() async throws {
-        try await Orchestra.run(pipelines: ["voter-import": Importer.voterImportYAML]) { o in
+    @Test(arguments: StoreKind.allCases) func aFileIsImportedWithExactCountsAndReimportKeepsWhatCampaignsAdded(store: StoreKind) async throws {
+        try await Orchestra.run(pipelines: ["voter-import": Importer.voterImportYAML], storageURL: try await TestStores.url(store)) { o in
             let org = try await o.h.makeOrg()
             let importer = Importer(h: o.h, token: try await o.h.token(org.email(.admin)))
             try await o.withWorker { _ in
@@ -73,8 +73,8 @@ import Testing
     }
 
     /// A small Louisiana export (dBASE header cells, quotes, CRLF, an unknown column) with exact counts.
-    @Test func aLouisianaFileIsImportedWithExactCounts() async throws {
-        try await Orchestra.run(pipelines: ["voter-import": Importer.voterImportYAML]) { o in
+    @Test(arguments: StoreKind.allCases) func aLouisianaFileIsImportedWithExactCounts(store: StoreKind) async throws {
+        try await Orchestra.run(pipelines: ["voter-import": Importer.voterImportYAML], storageURL: try await TestStores.url(store)) { o in
             let org = try await o.h.makeOrg()
             let importer = Importer(h: o.h, token: try await o.h.token(org.email(.admin)))
             let file = [
@@ -127,8 +127,8 @@ import Testing
         }
     }
 
-    @Test func duplicatesAndBadRowsAreRejectedWithRowsAndWrittenToTheRejectedFile() async throws {
-        try await Orchestra.run(pipelines: ["voter-import": Importer.voterImportYAML]) { o in
+    @Test(arguments: StoreKind.allCases) func duplicatesAndBadRowsAreRejectedWithRowsAndWrittenToTheRejectedFile(store: StoreKind) async throws {
+        try await Orchestra.run(pipelines: ["voter-import": Importer.voterImportYAML], storageURL: try await TestStores.url(store)) { o in
             let org = try await o.h.makeOrg()
             let importer = Importer(h: o.h, token: try await o.h.token(org.email(.admin)))
             // Batches of 3 rows: V1's twin on row 9 is in a later batch than row 2; V2's twin on row 4 in the same one.
@@ -175,8 +175,8 @@ import Testing
         }
     }
 
-    @Test func aFileThatIsNotAVoterFileFailsAtOnceWithAReason() async throws {
-        try await Orchestra.run(pipelines: ["voter-import": Importer.voterImportYAML]) { o in
+    @Test(arguments: StoreKind.allCases) func aFileThatIsNotAVoterFileFailsAtOnceWithAReason(store: StoreKind) async throws {
+        try await Orchestra.run(pipelines: ["voter-import": Importer.voterImportYAML], storageURL: try await TestStores.url(store)) { o in
             let org = try await o.h.makeOrg()
             let importer = Importer(h: o.h, token: try await o.h.token(org.email(.admin)))
             try await o.withWorker { _ in
@@ -196,8 +196,8 @@ import Testing
         }
     }
 
-    @Test func progressShowsWhileItRunsAndCancelStopsBetweenBatches() async throws {
-        try await Orchestra.run(pipelines: ["voter-import": Importer.voterImportYAML]) { o in
+    @Test(arguments: StoreKind.allCases) func progressShowsWhileItRunsAndCancelStopsBetweenBatches(store: StoreKind) async throws {
+        try await Orchestra.run(pipelines: ["voter-import": Importer.voterImportYAML], storageURL: try await TestStores.url(store)) { o in
             let org = try await o.h.makeOrg()
             let importer = Importer(h: o.h, token: try await o.h.token(org.email(.admin)))
             let total = 30_000

@@ -9,8 +9,8 @@ import Testing
 /// A `fieldwork work` process killed with SIGKILL in the middle of an import: the next worker resumes from the
 /// last committed batch, and the counts are exact (no row twice, none lost).
 @Suite(.serialized) struct VoterImportResumeTests {
-    @Test func aWorkerKilledMidImportIsResumedByAnotherWithExactCounts() async throws {
-        try await Orchestra.run(pipelines: ["voter-import": Importer.voterImportYAML]) { o in
+    @Test(arguments: StoreKind.allCases) func aWorkerKilledMidImportIsResumedByAnotherWithExactCounts(store: StoreKind) async throws {
+        try await Orchestra.run(pipelines: ["voter-import": Importer.voterImportYAML], storageURL: try await TestStores.url(store)) { o in
             let org = try await o.h.makeOrg()
             let importer = Importer(h: o.h, token: try await o.h.token(org.email(.admin)))
             let total = 120_000

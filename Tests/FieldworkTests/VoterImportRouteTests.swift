@@ -7,8 +7,8 @@ import Testing
 
 /// `/imports` over HTTP without a worker: uploads both ways, the size limit, idempotency, roles and tenancy.
 @Suite struct VoterImportRouteTests {
-    @Test func rawAndMultipartUploadsAreStoredAndQueued() async throws {
-        try await Orchestra.run(pipelines: Importer.pipelines) { o in
+    @Test(arguments: StoreKind.allCases) func rawAndMultipartUploadsAreStoredAndQueued(store kind: StoreKind) async throws {
+        try await Orchestra.run(pipelines: Importer.pipelines, storageURL: try await TestStores.url(kind)) { o in
             let org = try await o.h.makeOrg()
             let importer = Importer(h: o.h, token: try await o.h.token(org.email(.admin)))
             let store = try makeObjectStore(url: o.config.storageURL)
