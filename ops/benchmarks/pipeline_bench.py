@@ -245,7 +245,8 @@ def run(modes):
     results = {}
     world = World(workers=1)
     try:
-        rows = [1_000_000] + ([3_000_000] if os.environ.get("BENCH_3M") == "1" else [])
+        # BENCH_ROWS / BENCH_INTERACTIONS shrink a run to check the script itself (the issues' sizes are the defaults).
+        rows = [int(os.environ.get("BENCH_ROWS", "1000000"))] + ([3_000_000] if os.environ.get("BENCH_3M") == "1" else [])
         if "import" in modes:
             org, token = import_bench(world, results, rows)
         elif set(modes) & set(MODES):
@@ -256,7 +257,7 @@ def run(modes):
         if "lists" in modes:
             lists_bench(world, results, token)
         if "summary" in modes:
-            summary_bench(world, results, org, token)
+            summary_bench(world, results, org, token, total=int(os.environ.get("BENCH_INTERACTIONS", "5000000")))
     finally:
         world.close()
     if "import" in modes and os.environ.get("BENCH_S3", "1") == "1":
