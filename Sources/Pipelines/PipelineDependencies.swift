@@ -34,6 +34,7 @@ extension PipelineRegistry {
             ExportPipeline(db: dependencies.db, store: dependencies.objectStore),
             ExportExpiryPipeline(db: dependencies.db, store: dependencies.objectStore),
             VoterImportPipeline(db: dependencies.db, store: dependencies.objectStore),
+            FieldRollupPipeline(),
         ])
     }
 }

@@ -1,0 +1,151 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Reads the field summary: the rollup tables for the days they cover, plus the raw interactions
+/// they do not hold yet (days after `rolled_through`, and late arrivals received after `cutoff`).
+/// The rollup state is read in the same statement as the rollups, so a rollup committing meanwhile
+/// is seen whole or not at all (never counted twice).
+public struct FieldSummaryRepository: Sendable {
+    public let logger: Logger
+
+    public init(logger: Logger) {
+        self.logger = logger
+    }
+
+    /// The org's time zone and today's date in it (YYYY-MM-DD).
+    public func today(in scope: OrgScope, on db: some QueryRunner) async throws -> (zone: String, today: String) {
+        let rows = try await db.run(
+            "SELECT timezone, (now() AT TIME ZONE timezone)::date::text FROM organizations WHERE id = \(scope.orgId)",
+            logger: logger
+        )
+        for try await row in rows.decode((String, String).self) { return (row.0, row.1) }
+        throw StoreError.unexpected("organization \(scope.orgId) is gone")
+    }
+
+    /// The summary of `range` (days in `zone`, the org's).
+    public func summary(_ range: DayRange, zone: String, in scope: OrgScope, on db: some QueryRunner) async throws -> FieldSummary {
+        let contacts = InteractionResult.contactsSQL
+        let rows = try await db.run(
+            """
+            WITH
+            bounds AS (
+                SELECT (\(range.from)::date::timestamp AT TIME ZONE \(zone)) AS lo,
+                       ((\(range.to)::date + 1)::timestamp AT TIME ZONE \(zone)) AS hi),
+            state AS (
+                SELECT s.cutoff, s.rolled_through, s.open_from FROM field_rollup_state s
+                JOIN organizations o ON o.id = s.org_id AND o.timezone = s.timezone
+                WHERE s.org_id = \(scope.orgId)),
+            edge AS (
+                SELECT coalesce((SELECT cutoff FROM state), 'infinity') AS cutoff,
+                       (SELECT rolled_through FROM state) AS through,
+                       coalesce((SELECT open_from FROM state), '-infinity') AS open_from),
+            live AS (
+                SELECT i.canvasser_id, i.result, i.received_at, (i.occurred_at AT TIME ZONE \(zone))::date AS day,
+                       (SELECT count(*) FROM survey_responses r WHERE r.org_id = i.org_id AND r.interaction_id = i.id) AS answers
+                FROM interactions i, bounds b, edge e
+                WHERE i.org_id = \(scope.orgId) AND i.occurred_at >= greatest(b.lo, e.open_from) AND i.occurred_at < b.hi
+                UNION ALL
+                SELECT i.canvasser_id, i.result, i.received_at, (i.occurred_at AT TIME ZONE \(zone))::date,
+                       (SELECT count(*) FROM survey_responses r WHERE r.org_id = i.org_id AND r.interaction_id = i.id)
+                FROM interactions i, bounds b, edge e
+                WHERE i.org_id = \(scope.orgId) AND i.received_at > e.cutoff
+                  AND i.occurred_at >= b.lo AND i.occurred_at < least(b.hi, e.open_from)),
+            rolled_results AS (
+                SELECT r.day, r.result, r.attempts, r.last_received_at FROM field_rollup_results r, edge e
+                WHERE r.org_id = \(scope.orgId) AND r.day BETWEEN \(range.from)::date AND \(range.to)::date AND r.day <= e.through),
+            results AS (
+                SELECT day, result, sum(attempts)::int8 AS attempts, max(last_received_at) AS last_received FROM (
+                    SELECT day, result, attempts, last_received_at FROM rolled_results
+                    UNION ALL
+                    SELECT day, result, count(*), max(received_at) FROM live GROUP BY day, result) x
+                GROUP BY day, result),
+            canvassers AS (
+                SELECT canvasser_id, sum(attempts)::int8 AS attempts, sum(contacts)::int8 AS contacts, sum(answers)::int8 AS answers FROM (
+                    SELECT c.canvasser_id, c.attempts, c.contacts, c.survey_responses AS answers FROM field_rollup_canvassers c, edge e
+                    WHERE c.org_id = \(scope.orgId) AND c.day BETWEEN \(range.from)::date AND \(range.to)::date AND c.day <= e.through
+                    UNION ALL
+                    SELECT canvasser_id, count(*), count(*) FILTER (WHERE result IN (\(unescaped: contacts))), sum(answers)
+                    FROM live GROUP BY canvasser_id) x
+                GROUP BY canvasser_id)
+            SELECT
+                (SELECT coalesce(jsonb_object_agg(result, n), '{}') FROM (SELECT result, sum(attempts) AS n FROM results GROUP BY result) r)::text,
+                (SELECT jsonb_agg(jsonb_build_object(
+                        'date', d.day::date::text,
+                        'attempts', coalesce((SELECT sum(attempts) FROM results r WHERE r.day = d.day::date), 0),
+                        'contacts', coalesce((SELECT sum(attempts) FROM results r WHERE r.day = d.day::date
+                                              AND r.result IN (\(unescaped: contacts))), 0)) ORDER BY d.day)
+                 FROM generate_series(\(range.from)::date, \(range.to)::date, interval '1 day') d(day))::text,
+                (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                        'canvasserId', c.canvasser_id, 'name', coalesce(u.name, ''), 'attempts', c.attempts,
+                        'contacts', c.contacts, 'surveyResponses', c.answers) ORDER BY c.attempts DESC, c.canvasser_id), '[]')
+                 FROM canvassers c LEFT JOIN users u ON u.id = c.canvasser_id)::text,
+                (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                        'listId', l.id, 'name', l.name, 'members', l.member_count, 'attempted', p.attempted,
+                        'completion', p.reached::float8 / l.member_count)
+                        ORDER BY l.name, l.id), '[]')
+                 FROM lists l, bounds b
+                 CROSS JOIN LATERAL (
+                     SELECT count(*) FILTER (WHERE EXISTS (
+                                SELECT 1 FROM interactions i WHERE i.org_id = m.org_id AND i.voter_id = m.voter_id
+                                AND i.occurred_at >= b.lo AND i.occurred_at < b.hi)) AS attempted,
+                            count(*) FILTER (WHERE EXISTS (
+                                SELECT 1 FROM interactions i WHERE i.org_id = m.org_id AND i.voter_id = m.voter_id
+                                AND i.occurred_at < b.hi)) AS reached
+                     FROM list_members m WHERE m.list_id = l.id) p
+                 WHERE l.org_id = \(scope.orgId) AND l.member_count > 0)::text,
+                (SELECT count(DISTINCT i.voter_id) FROM interactions i, bounds b
+                 WHERE i.org_id = \(scope.orgId) AND i.occurred_at >= b.lo AND i.occurred_at < b.hi),
+                coalesce((SELECT max(last_received) FROM results), now())
+            """,
+            logger: logger
+        )
+        for try await (byResult, byDay, byCanvasser, byList, voters, asOf) in rows.decode((String, String, String, String, Int64, Date).self) {
+            return try Self.assemble(
+                range,
+                asOf: asOf,
+                voters: Int(voters),
+                byResult: byResult,
+                byDay: byDay,
+                byCanvasser: byCanvasser,
+                byList: byList
+            )
+        }
+        throw StoreError.unexpected("the field summary query returned no row")
+    }
+
+    private static func assemble(
+        _ range: DayRange,
+        asOf: Date,
+        voters: Int,
+        byResult: String,
+        byDay: String,
+        byCanvasser: String,
+        byList: String
+    ) throws -> FieldSummary {
+        let decoder = JSONDecoder()
+        let counts = try decoder.decode([String: Int].self, from: Data(byResult.utf8))
+        var results: [InteractionResult: Int] = [:]
+        for result in InteractionResult.allCases { results[result] = counts[result.rawValue] ?? 0 }
+        let canvassers = try decoder.decode([FieldSummary.Canvasser].self, from: Data(byCanvasser.utf8))
+        let attempts = results.values.reduce(0, +)
+        let contacts = InteractionResult.contacts.reduce(0) { $0 + (results[$1] ?? 0) }
+        return FieldSummary(
+            from: range.from,
+            to: range.to,
+            asOf: asOf,
+            totals: .init(
+                attempts: attempts,
+                contacts: contacts,
+                contactRate: attempts == 0 ? 0 : Double(contacts) / Double(attempts),
+                surveyResponses: canvassers.reduce(0) { $0 + $1.surveyResponses },
+                votersAttempted: voters,
+                activeCanvassers: canvassers.count
+            ),
+            byResult: results,
+            byDay: try decoder.decode([FieldSummary.Day].self, from: Data(byDay.utf8)),
+            byCanvasser: canvassers,
+            byList: try decoder.decode([FieldSummary.ListProgress].self, from: Data(byList.utf8))
+        )
+    }
+}

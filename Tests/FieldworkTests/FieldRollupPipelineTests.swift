@@ -1,0 +1,61 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Store
+import Testing
+
+@testable import Actors
+
+/// The shipped `field-rollup` pipeline through the orchestrator: the nightly schedule fans out one job
+/// per org and day, staff trigger it, a worker runs it into the rollup tables.
+@Suite struct FieldRollupPipelineTests {
+    static func shippedFile() throws -> String {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return try String(contentsOf: root.appendingPathComponent("pipelines/field-rollup.yaml"), encoding: .utf8)
+    }
+
+    @Test func nightlyPerOrgAndStaffTrigger() async throws {
+        var pipelines = Orchestra.defaultPipelines
+        pipelines["field-rollup"] = try Self.shippedFile()
+        try await Orchestra.run(pipelines: pipelines) { o in
+            let org = try await o.h.makeOrg()
+            let admin = try await o.h.token(org.email(.admin))
+            let ids = try await CampaignTests.voters(o.h, token: admin, [CampaignTests.voter(0)])
+            let yesterday = FieldSummaryTests.localDay(1)
+            let item = FieldSummaryTests.item(ids[0], "canvassed", at: FieldSummaryTests.noon(yesterday))
+            try await FieldSummaryTests.submit(o.h, token: admin, [item])
+            // 02:00 in the org's zone (America/Chicago, UTC-6 in November) fires once for the day, however often the scheduler looks.
+            let scheduler = try Scheduler(jobs: o.jobs, databaseURL: o.config.databaseURL, logger: o.logger)
+            try await scheduler.fireDue(now: CronTests.date("2026-11-22T07:59:00Z"))
+            #expect(try await o.scalar("SELECT count(*)::int8 FROM jobs WHERE pipeline = 'field-rollup'", as: Int.self) == 0)
+            try await scheduler.fireDue(now: CronTests.date("2026-11-22T08:00:30Z"))
+            try await scheduler.fireDue(now: CronTests.date("2026-11-22T08:05:00Z"))
+            let second = try Scheduler(jobs: o.jobs, databaseURL: o.config.databaseURL, logger: o.logger)
+            try await second.fireDue(now: CronTests.date("2026-11-22T08:10:00Z"))
+            #expect(
+                try await o.scalar("SELECT count(*)::int8 FROM jobs WHERE pipeline = 'field-rollup' AND org_id = \(org.id)", as: Int.self) == 1
+            )
+            let staff = try await o.h.staffToken()
+            let trigger = try await o.h.call(.post, "/api/v1/internal/schedules/field-rollup/trigger", token: staff)
+            #expect(trigger.status == .accepted && (trigger.json["jobIds"] as? [Any])?.count == 1, "\(trigger.text)")
+            try await o.withWorker { _ in
+                try await waitUntil("both rollup jobs succeed") {
+                    try await o.scalar(
+                        "SELECT count(*)::int8 FROM jobs WHERE pipeline = 'field-rollup' AND state = 'succeeded'",
+                        as: Int.self
+                    ) == 2
+                }
+            }
+            let through = try await o.scalar("SELECT rolled_through::text FROM field_rollup_state WHERE org_id = \(org.id)", as: String.self)
+            #expect(through == yesterday)
+            let progress = try await o.scalar(
+                "SELECT progress->>'rolledThrough' FROM jobs WHERE pipeline = 'field-rollup' AND state = 'succeeded' LIMIT 1",
+                as: String.self
+            )
+            #expect(progress == yesterday)
+            // The interaction arrived within the pipeline's settle time: not rolled yet, counted live.
+            let summary = try await FieldSummaryTests.summary(o.h, token: admin)
+            #expect(FieldSummaryTests.totals(summary)["attempts"] as? Int == 1, "\(summary)")
+        }
+    }
+}
