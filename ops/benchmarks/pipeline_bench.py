@@ -195,7 +195,7 @@ def lists_bench(world, results, token):
         print(f"lists {label}: {r['members']:,} members, {r['members'] / r['seconds']:,.0f}/s", flush=True)
 
 
-def summary_bench(world, results, org, token, total=5_000_000, n=200):
+def summary_bench(world, results, org, token, total=5_000_000, n=200, budget=90):
     start = time.time()
     psql(f"""INSERT INTO users (email, name) SELECT 'canvasser' || i || '@{org}.bench', 'Canvasser ' || i FROM generate_series(1, 40) i;
              INSERT INTO memberships (org_id, user_id, role) SELECT '{org}', id, 'canvasser' FROM users WHERE email LIKE '%@{org}.bench'""",
@@ -231,8 +231,14 @@ def summary_bench(world, results, org, token, total=5_000_000, n=200):
     summary = call(world, "GET", path, token)
     world.token, staff = token, world.token
     try:
-        timed_get(world, path, 20)
-        latency = timed_get(world, path, n)
+        timed_get(world, path, 5)
+        # Sequential requests, at most `n`, stopped after `budget` seconds when each takes long.
+        start, samples = time.time(), []
+        while len(samples) < n and (time.time() - start < budget or len(samples) < 10):
+            samples.append(timed_get(world, path, 1)["p50"])
+        samples.sort()
+        latency = {"n": len(samples), "p50": samples[len(samples) // 2], "p99": samples[min(len(samples) - 1, int(len(samples) * 0.99))],
+                   "max": samples[-1]}
     finally:
         world.token = staff
     results["summary"] = {"interactions": total, "fill_seconds": fill, "rollup_seconds": rollup, "rollup_jobs": len(jobs),
@@ -336,7 +342,7 @@ def markdown(mode, results):
                   f"over 90 days inserted by SQL (`generate_series`, replica mode: no per-row foreign-key checks or trigger) in "
                   f"{r['fill_seconds']:.0f} s, then `VACUUM ANALYZE`; the rollup (`POST /internal/schedules/field-rollup/trigger`, "
                   f"{r['rollup_jobs']} job(s)) took {r['rollup_seconds']:.1f} s. Then {r['n']} sequential "
-                  f"`GET /metrics/field/summary?from=<today-89>&to=<today>` with the admin's token over loopback after 20 warm-up "
+                  f"`GET /metrics/field/summary?from=<today-89>&to=<today>` with the admin's token over loopback (at most 200, stopped after 90 s) after 5 warm-up "
                   f"requests ({r['attempts']:,} attempts in range): **p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms**, max {r['max']:.1f} ms. "
                   "Target p99 < 50 ms.", ""]
     return lines
