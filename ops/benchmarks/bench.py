@@ -450,7 +450,36 @@ def main():
     if WHAT in ("operator", "all"):
         results["operator"] = operator()
         print("operator routes:", results["operator"], flush=True)
+    modes = WHAT.split(",")
+    if set(modes) & set(pipeline_bench.MODES):
+        pipelines = pipeline_bench.run(modes)
+        json.dump(pipelines, open(os.path.join(os.environ["FIELDWORK_DATA"], "bench-pipelines.json"), "w"), indent=1, default=str)
+        for mode in pipeline_bench.MODES:
+            if mode in pipelines:
+                write_section(mode, pipeline_bench.markdown(mode, pipelines[mode]))
+        return
     write(results)
+
+
+def section_head(mode):
+    machine = f"{os.cpu_count()} cores, {round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB"
+    load = os.getloadavg()[0]
+    return [f"## `ops/bench {mode}`", "",
+            f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on this machine ({machine}, load average {load:.1f} at the end), "
+            "release build, Postgres 15 and Redis 7 from `ops/stack` on loopback, shipped `pipelines/*.yaml`. Command: "
+            f"`ops/bench {WHAT}`.", ""]
+
+
+def write_section(mode, body):
+    """Puts `mode`'s section into docs/benchmarks.md, replacing an older one."""
+    path = os.path.join(ROOT, "docs", "benchmarks.md")
+    text = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
+    heading = f"## `ops/bench {mode}`"
+    section = "\n".join(section_head(mode) + body)
+    pattern = re.compile(re.escape(heading) + r"\n.*?(?=\n## |\Z)", re.S)
+    text = pattern.sub(lambda _: section.rstrip() + "\n", text) if pattern.search(text) else text.rstrip() + "\n\n" + section
+    open(path, "w").write(text.rstrip() + "\n")
+    print(f"{mode} written to {path}")
 
 
 def write(results):
@@ -522,4 +551,5 @@ def write(results):
 
 
 if __name__ == "__main__":
+    import pipeline_bench
     main()
