@@ -39,7 +39,7 @@ extension APIService {
         let staff = try requireStaff()
         guard case .json(let body) = input.body else { throw APIError.unsupportedMediaType("expected application/json") }
         let filter = BulkDiscardFilter(
-            pipeline: try Validate.length(body.filter.pipeline, 1...63, "filter.pipeline"),
+            pipeline: try Validate.text(body.filter.pipeline, 1...63, "filter.pipeline")!,
             orgId: try body.filter.orgId.map { try Validate.uuid($0, "filter.orgId") },
             errorFingerprint: try Validate.text(body.filter.errorFingerprint, 1...64, "filter.errorFingerprint"),
             exact: body.filter.exact ?? false

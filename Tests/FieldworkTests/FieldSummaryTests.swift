@@ -133,7 +133,7 @@ import Testing
             let admin = try await h.token(org.email(.admin))
             for query in [
                 "?from=2026-13-01", "?to=yesterday", "?from=2026-02-30&to=2026-03-01", "?from=2026-11-10&to=2026-11-09",
-                "?from=2024-01-01&to=2026-01-01", "?from=20261101&to=2026-11-02",
+                "?from=2024-01-01&to=2026-01-01", "?from=20261101&to=2026-11-02", "?to=0001-01-03", "?from=9999-01-01&to=9999-01-02",
             ] {
                 let reply = try await h.call(.get, "/api/v1/metrics/field/summary\(query)", token: admin)
                 #expect(reply.status == .badRequest && reply.errorCode == "VALIDATION_ERROR", "\(query): \(reply.text)")

@@ -38,6 +38,7 @@ public struct ExportPipeline: OrgPipeline {
         }
         guard export.finishedAt == nil else { return }
         guard let kind = ExportKind(rawValue: export.kind) else { throw NonRetryableError("unknown export kind \(export.kind)") }
+        if kind == .listMembers, export.listId == nil { throw NonRetryableError("the list of this export was deleted") }
         let counter = RowCounter()
         let store = self.store
         let logger = context.logger

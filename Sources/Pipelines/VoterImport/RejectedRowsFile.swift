@@ -67,10 +67,12 @@ public struct RejectedRowsFile: Sendable {
             return buffer.readableBytes > 0 ? buffer : nil
         }
 
-        /// A CSV field, quoted when it holds a comma, a quote or a line break (quotes doubled).
+        /// A CSV field, quoted when it holds a comma, a quote or a line break (quotes doubled); a cell a spreadsheet
+        /// would run as a formula is neutralised as the exports' `CSVWriter` does (the original text is an uploader's).
         static func field(_ text: String) -> String {
-            guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-            return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+            let dangerous = text.utf8.first.map(CSVWriter.startsFormula) == true && !CSVWriter.isPlainNumber(text.utf8)
+            guard dangerous || text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+            return "\"" + (dangerous ? "'" : "") + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
         }
     }
 }

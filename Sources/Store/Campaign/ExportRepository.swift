@@ -97,10 +97,11 @@ public struct ExportRepository: Sendable {
         ).consume()
     }
 
-    /// Up to `limit` expired exports whose objects are still stored, across orgs: (id, object key).
+    /// Up to `limit` written exports past their expiry whose objects are still stored, across orgs: (id, object key).
+    /// One not written yet is left alone (its job may still run and write it).
     public func expired(limit: Int, on db: some QueryRunner) async throws -> [(id: UUID, objectKey: String)] {
         let rows = try await db.run(
-            "SELECT id, object_key FROM exports WHERE purged_at IS NULL AND expires_at <= now() ORDER BY expires_at LIMIT \(limit)",
+            "SELECT id, object_key FROM exports WHERE purged_at IS NULL AND finished_at IS NOT NULL AND expires_at <= now() ORDER BY expires_at LIMIT \(limit)",
             logger: logger
         )
         var found: [(id: UUID, objectKey: String)] = []

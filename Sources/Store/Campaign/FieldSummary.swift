@@ -74,11 +74,11 @@ public enum CalendarDay {
         return calendar
     }()
 
-    /// Midnight UTC of a real YYYY-MM-DD date (nil for anything else, 2026-02-30 included).
+    /// Midnight UTC of a real YYYY-MM-DD date from 1900 to 2200 (nil for anything else, 2026-02-30 included).
     public static func parse(_ text: String) -> Date? {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
         guard text.utf8.count == 10, parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-            let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]), year >= 1,
+            let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]), (1900...2200).contains(year),
             let date = calendar.date(from: DateComponents(year: year, month: month, day: day))
         else { return nil }
         return format(date) == text ? date : nil
