@@ -36,26 +36,33 @@ extension APIService {
             createdBy: caller.userId,
             idempotencyKey: key
         )
-        let enqueued: [EnqueuedJob]? = try await transaction { connection in
-            guard try await imports.create(draft, in: caller.scope, on: connection) else { return nil }
-            let spec = try JobSpec(
-                VoterImportPipeline.self,
-                .init(importId: id),
-                scope: caller.scope,
-                uniqueKey: "voter-import:\(id.uuidString.lowercased())",
-                requestId: request.requestId
-            )
-            let jobs = try await jobs.enqueue([spec], on: connection)
-            if let job = jobs.first { try await imports.attach(job: job.id, to: id, in: caller.scope, on: connection) }
-            try await recordAudit(
-                by: caller,
-                "import.created",
-                on: "import",
-                id: id.uuidString.lowercased(),
-                changes: ["fileName": .string(upload.fileName), "format": .string(upload.format), "fileBytes": .string(String(upload.bytes))],
-                in: connection
-            )
-            return jobs
+        let enqueued: [EnqueuedJob]?
+        do {
+            enqueued = try await transaction { connection in
+                guard try await imports.create(draft, in: caller.scope, on: connection) else { return nil }
+                let spec = try JobSpec(
+                    VoterImportPipeline.self,
+                    .init(importId: id),
+                    scope: caller.scope,
+                    uniqueKey: "voter-import:\(id.uuidString.lowercased())",
+                    requestId: request.requestId
+                )
+                let jobs = try await jobs.enqueue([spec], on: connection)
+                if let job = jobs.first { try await imports.attach(job: job.id, to: id, in: caller.scope, on: connection) }
+                try await recordAudit(
+                    by: caller,
+                    "import.created",
+                    on: "import",
+                    id: id.uuidString.lowercased(),
+                    changes: ["fileName": .string(upload.fileName), "format": .string(upload.format), "fileBytes": .string(String(upload.bytes))],
+                    in: connection
+                )
+                return jobs
+            }
+        } catch {
+            // No row points at the stored file: it goes too.
+            try? await storage.delete(objectKey)
+            throw error
         }
         guard let enqueued else {
             // A concurrent upload with the same key won: this copy goes, the caller gets that import.
