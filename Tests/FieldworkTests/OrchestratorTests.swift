@@ -418,9 +418,10 @@ extension LedgerTests {
             let taskA = Task { await a.run() }
             let taskB = Task { await b.run() }
             try await waitUntil("a leader") { a.isLeader || b.isLeader }
-            for _ in 0..<30 {
+            // At least two periods fired by the leader (a loaded machine may take longer than their two seconds).
+            try await waitUntil("the leader fires twice", timeout: .seconds(20), every: .milliseconds(100)) {
                 #expect(!(a.isLeader && b.isLeader), "never two leaders")
-                try await Task.sleep(for: .milliseconds(100))
+                return (a.isLeader ? a : b).firedCount >= 2
             }
             let (leader, follower, leaderTask, followerTask) = a.isLeader ? (a, b, taskA, taskB) : (b, a, taskB, taskA)
             #expect(follower.firedCount == 0)

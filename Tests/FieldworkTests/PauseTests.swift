@@ -28,7 +28,7 @@ import Testing
             try await Task.sleep(for: .seconds(1))
             try await o.enqueue("sleep", count: 6, orgIds: [org.id], args: ["ms": 20], token: staff)
             // The two running jobs finish; the six new ones wait, in both processes, while paused.
-            try await waitUntil("the running ones finished", timeout: .seconds(10)) { try await o.states(org: org.id)["succeeded"] == 2 }
+            try await waitUntil("the running ones finished", timeout: .seconds(30)) { try await o.states(org: org.id)["succeeded"] == 2 }
             try await Task.sleep(for: .milliseconds(1500))
             #expect(try await o.states(org: org.id) == ["succeeded": 2, "queued": 6])
             let status = try await o.h.call(.get, "/api/v1/internal/pipelines", token: staff)

@@ -21,13 +21,21 @@ final class PrivatePostgres: Sendable {
     static func start() async throws -> PrivatePostgres {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pg-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let port = Int.random(in: 41_000...48_000)
-        let server = PrivatePostgres(port: port, directory: directory)
         if getuid() == 0 { _ = try await Child.run(["chown", "postgres", directory]) }
         _ = try await Child.run(
             asOwner(["\(bin)/initdb", "-D", directory, "-U", "fieldwork", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"]))
-        try await server.startAgain()
-        return server
+        // A random port may be taken (the suite's own servers listen on ephemeral ports too): try another.
+        var failure: (any Error)?
+        for _ in 0..<5 {
+            let server = PrivatePostgres(port: Int.random(in: 41_000...48_000), directory: directory)
+            do {
+                try await server.startAgain()
+                return server
+            } catch {
+                failure = error
+            }
+        }
+        throw failure ?? TestFailure("the private Postgres did not start")
     }
 
     /// Starts the stopped cluster and waits until it accepts connections.
