@@ -157,7 +157,8 @@ extension LedgerTests {
                 #expect(job.attempt == 3 && job.lastError?.contains("diagnostic failure") == true)
                 for (index, expected) in [(1, 0.2), (2, 0.4)] {
                     let gap = job.attempts[index].startedAt.timeIntervalSince(job.attempts[index - 1].finishedAt!)
-                    #expect(gap >= expected - 0.01 && gap < expected + 1.0, "gap before attempt \(index + 1): \(gap) s")
+                    // Never before the backoff; the upper bound leaves room for a loaded machine (the whole suite runs at once).
+                    #expect(gap >= expected - 0.01 && gap < expected + 3.0, "gap before attempt \(index + 1): \(gap) s")
                 }
                 let other = try await o.job(ids[1])
                 #expect(job.errorFingerprint != nil && job.errorFingerprint == other.errorFingerprint, "same failure, same group")

@@ -25,7 +25,8 @@ import Testing
             #expect(pause.status == .ok && pause.json["paused"] as? Bool == true && pause.json["changed"] as? Bool == true, "\(pause.text)")
             let again = try await o.h.call(.post, "/api/v1/internal/pipelines/sleep/pause", token: staff)
             #expect(again.json["changed"] as? Bool == false)
-            try await Task.sleep(for: .seconds(1))
+            // Workers read the pauses twice a second; two seconds leave room for a loaded machine.
+            try await Task.sleep(for: .seconds(2))
             try await o.enqueue("sleep", count: 6, orgIds: [org.id], args: ["ms": 20], token: staff)
             // The two running jobs finish; the six new ones wait, in both processes, while paused.
             try await waitUntil("the running ones finished", timeout: .seconds(30)) { try await o.states(org: org.id)["succeeded"] == 2 }
