@@ -85,6 +85,13 @@ struct Harness {
         _ adjust: (inout AppConfig) -> Void = { _ in },
         _ body: @escaping @Sendable (Harness) async throws -> Void
     ) async throws {
+        try await TestGate.slot { try await live(adjust, body) }
+    }
+
+    private static func live(
+        _ adjust: (inout AppConfig) -> Void,
+        _ body: @escaping @Sendable (Harness) async throws -> Void
+    ) async throws {
         let config = try TestEnv.config(adjust)
         let sink = LogSink(stdout: false, capture: true)
         let logger = Telemetry.logger(label: "fieldwork-test", level: .info, sink: sink)

@@ -14,6 +14,10 @@ import Testing
 
     /// Runs `body` with a started Postgres client on a scratch database of its own.
     static func withScratchDatabase(_ body: @escaping @Sendable (String) async throws -> Void) async throws {
+        try await TestGate.slot { try await scratchDatabase(body) }
+    }
+
+    private static func scratchDatabase(_ body: @escaping @Sendable (String) async throws -> Void) async throws {
         let name = "scratch_\(UUID().uuidString.prefix(8).lowercased())"
         let logger = Logger(label: "test")
         let admin = PostgresClient(configuration: try DatabaseSettings.configuration(url: databaseURL), backgroundLogger: logger)
