@@ -15,6 +15,8 @@ extension APIService {
         // The query is checked before a repeated key answers with its earlier import.
         _ = try Validate.text(input.query.fileName, 1...255, "fileName")
         if let key, let earlier = try await imports.importJob(idempotencyKey: key, in: caller.scope, on: db) {
+            // The repeated request is read and checked like a first one (a form needs its file part), never stored again.
+            _ = try await store(input, at: nil)
             return .accepted(.init(body: .json(.init(earlier))))
         }
         let id = UUID.timeOrdered()
@@ -84,12 +86,13 @@ extension APIService {
         var bytes: Int64
     }
 
-    /// Streams the file to `objectKey`: a raw `text/csv` body, or the `file` part of a multipart form (its `format` part
-    /// may come before or after it). Without a format, the file is read as a Louisiana export.
-    private func store(_ input: Operations.CreateVoterImport.Input, at objectKey: String) async throws -> StoredUpload {
+    /// Streams the file to `objectKey` (nil: reads and checks the request, stores nothing): a raw `text/csv` body, or the
+    /// `file` part of a multipart form (its `format` part may come before or after it). Without a format, the file is
+    /// read as a Louisiana export.
+    private func store(_ input: Operations.CreateVoterImport.Input, at objectKey: String?) async throws -> StoredUpload {
         switch input.body {
         case .csv(let body):
-            let bytes = try await storage.put(objectKey, contentType: "text/csv", body: UploadChunks(body: body))
+            let bytes = try await keep(body, at: objectKey)
             return StoredUpload(
                 format: input.query.format?.rawValue ?? VoterFileFormat.louisiana.rawValue,
                 fileName: try Validate.text(input.query.fileName, 1...255, "fileName") ?? "voters.csv",
@@ -103,7 +106,7 @@ extension APIService {
             while let part = try await UploadChunks.reading({ try await iterator.next() }) {
                 switch part {
                 case .file(let file):
-                    bytes = try await storage.put(objectKey, contentType: "text/csv", body: UploadChunks(body: file.payload.body))
+                    bytes = try await keep(file.payload.body, at: objectKey)
                     fileName = file.filename
                 case .format(let part):
                     let text = try await UploadChunks.reading { try await String(collecting: part.payload.body, upTo: 64) }
@@ -116,8 +119,7 @@ extension APIService {
                     format = text
                 case .undocumented(let part):
                     // Unknown parts are drained, never kept.
-                    var chunks = UploadChunks(body: part.body).makeAsyncIterator()
-                    while try await chunks.next() != nil {}
+                    _ = try await keep(part.body, at: nil)
                 }
             }
             guard let bytes else { throw APIError.validation("file: the form has no file part", details: [("file", "required")]) }
@@ -132,5 +134,13 @@ extension APIService {
                 bytes: bytes
             )
         }
+    }
+
+    /// Streams `body` to `objectKey`, or with nil reads it to its end and keeps nothing; the bytes it had.
+    private func keep(_ body: HTTPBody, at objectKey: String?) async throws -> Int64 {
+        if let objectKey { return try await storage.put(objectKey, contentType: "text/csv", body: UploadChunks(body: body)) }
+        var bytes: Int64 = 0
+        for try await chunk in UploadChunks(body: body) { bytes += Int64(chunk.readableBytes) }
+        return bytes
     }
 }

@@ -75,12 +75,12 @@ extension APIService {
         let canvasser = caller.role == .canvasser ? caller.userId : nil
         let assignmentIds = Array(Set(items.compactMap(\.assignment)))
         let questionIds = Array(Set(items.flatMap { $0.answers.map(\.question) }))
-        return BulkFacts(
-            visible: try await interactions.visibleVoters(voterIds, canvasser: canvasser, in: caller.scope, on: db),
-            assignments: try await interactions.assignmentRefs(assignmentIds, voters: voterIds, in: caller.scope, on: db),
-            rules: try await surveyQuestions.rules(questionIds, in: caller.scope, on: db),
-            canvasser: canvasser
-        )
+        // Three independent reads: one round trip's wait instead of three.
+        let (interactions, surveyQuestions, db, scope) = (interactions, surveyQuestions, db, caller.scope)
+        async let visible = interactions.visibleVoters(voterIds, canvasser: canvasser, in: scope, on: db)
+        async let assignments = interactions.assignmentRefs(assignmentIds, voters: voterIds, in: scope, on: db)
+        async let rules = surveyQuestions.rules(questionIds, in: scope, on: db)
+        return BulkFacts(visible: try await visible, assignments: try await assignments, rules: try await rules, canvasser: canvasser)
     }
 
     /// Inserts the accepted items with the audit entry and the platform event, in one transaction.

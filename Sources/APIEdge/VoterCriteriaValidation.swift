@@ -39,6 +39,24 @@ enum VoterCriteriaValidation {
         )
     }
 
+    /// A population's criteria (an object, never null): checked as `VoterCriteriaInput` is.
+    static func criteria(_ input: Components.Schemas.PopulationCriteria, _ path: String) throws -> VoterCriteria {
+        try criteria(
+            Components.Schemas.VoterCriteriaInput(
+                parishes: input.parishes,
+                wards: input.wards,
+                precincts: input.precincts,
+                parties: input.parties,
+                zip5: input.zip5,
+                statuses: input.statuses?.compactMap { .init(rawValue: $0.rawValue) },
+                birthYearMin: input.birthYearMin,
+                birthYearMax: input.birthYearMax,
+                excludeTerminal: input.excludeTerminal
+            ),
+            path
+        )
+    }
+
     /// A filter's values: 1...1,000 of them, each 1...100 characters without NUL; duplicates dropped.
     static func values(_ values: [String]?, _ path: String) throws -> [String]? {
         guard let values else { return nil }

@@ -33,10 +33,14 @@ struct Importer {
     }
 
     /// A `multipart/form-data` upload (the format part after the file, as a form may send it).
-    func uploadForm(_ text: String, format: String?, fileName: String = "form.csv") async throws -> Harness.Reply {
+    /// Without `text`, the form has no file part.
+    func uploadForm(_ text: String?, format: String?, fileName: String = "form.csv", key: String? = nil) async throws -> Harness.Reply {
         let boundary = "fwtest\(UUID().uuidString.prefix(8))"
-        var body = "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(fileName)\"\r\nContent-Type: text/csv\r\n\r\n"
-        body += text + "\r\n"
+        var body = ""
+        if let text {
+            body += "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(fileName)\"\r\nContent-Type: text/csv\r\n\r\n"
+            body += text + "\r\n"
+        }
         if let format { body += "--\(boundary)\r\nContent-Disposition: form-data; name=\"format\"\r\n\r\n\(format)\r\n" }
         body += "--\(boundary)--\r\n"
         return try await h.call(
@@ -44,7 +48,8 @@ struct Importer {
             "/api/v1/imports/voters",
             token: token,
             raw: body,
-            headers: [.contentType: "multipart/form-data; boundary=\(boundary)"]
+            headers: key.map { [.contentType: "multipart/form-data; boundary=\(boundary)", HTTPField.Name("Idempotency-Key")!: $0] }
+                ?? [.contentType: "multipart/form-data; boundary=\(boundary)"]
         )
     }
 

@@ -306,6 +306,11 @@ import Testing
             let merge: [String: Any] = ["criteria": [String: Any](), "mode": "merge"]
             let badMode = try await h.call(.post, "/api/v1/lists/\(list)/populate", token: organizer, json: merge)
             #expect(badMode.status == .badRequest)
+            // Criteria are required and an object: missing or null is refused, not read as "every voter".
+            for body in [["mode": "replace"], ["criteria": NSNull(), "mode": "replace"]] as [[String: Any]] {
+                let reply = try await h.call(.post, "/api/v1/lists/\(list)/populate", token: organizer, json: body)
+                #expect(reply.status == .badRequest && reply.errorCode == "VALIDATION_ERROR", "\(body) → \(reply.text)")
+            }
             let enqueued = try await o.scalar("SELECT count(*)::int8 FROM jobs WHERE org_id = \(org.id)", as: Int.self)
             #expect(enqueued == 0, "nothing refused was enqueued")
             let accepted = try await h.call(.post, "/api/v1/lists/\(list)/populate", token: organizer, json: populate)

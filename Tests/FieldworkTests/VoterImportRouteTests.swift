@@ -98,6 +98,11 @@ import Testing
             let other = try await b.upload(VoterFiles.csv(count: 3), key: key)
             #expect(one.status == .accepted && again.status == .accepted && other.status == .accepted)
             #expect(one.json["id"] as? String == again.json["id"] as? String, "same org, same key: same import")
+            // A repeated key does not excuse a malformed request: a form without its file part is still a 400.
+            let formless = try await a.uploadForm(nil, format: "csv", key: key)
+            #expect(formless.status == .badRequest && formless.errorCode == "VALIDATION_ERROR", "\(formless.text)")
+            let form = try await a.uploadForm(VoterFiles.csv(count: 2), format: "csv", key: key)
+            #expect(form.status == .accepted && form.json["id"] as? String == one.json["id"] as? String, "\(form.text)")
             #expect(other.json["id"] as? String != one.json["id"] as? String, "another org's key is another import")
             #expect(try await o.scalar("SELECT count(*) FROM import_jobs WHERE org_id = \(first.id)", as: Int.self) == 1)
             #expect(try await o.scalar("SELECT count(*) FROM jobs WHERE org_id = \(first.id)", as: Int.self) == 1)

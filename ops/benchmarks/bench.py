@@ -46,6 +46,7 @@ class World:
         self.name = f"bench_{int(time.time())}_{random.randint(0, 99999)}"
         psql(f"CREATE DATABASE {self.name}")
         self.db = MAIN_DB.rsplit("/", 1)[0] + "/" + self.name
+        psql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements", self.db)
         self.env = dict(os.environ, DATABASE_URL=self.db, REDIS_KEY_PREFIX=f"fwbench:{self.name}:", LOG_LEVEL="warning",
                         HOST="127.0.0.1", PORT=str(PORT), **(env or {}))
         self.log = open(os.path.join(os.environ["FIELDWORK_DATA"], f"{self.name}.log"), "w")
@@ -122,15 +123,61 @@ def drain(workers, total, pids, enqueue, done):
             "profile": profile(before, after, elapsed)}
 
 
+def wal_bytes():
+    return int(psql("SELECT wal_bytes FROM pg_stat_wal"))
+
+
+def postgres_cost(run, total):
+    """Runs `run()` and adds what Postgres spent per job: CPU microseconds (all its processes) and WAL bytes."""
+    pg = pids_of(user="postgres")
+    cpu, wal = cpu_seconds(pg), wal_bytes()
+    result = run()
+    result["pg_cpu_us_per_job"] = (cpu_seconds(pids_of(user="postgres")) - cpu) * 1e6 / total
+    result["wal_bytes_per_job"] = (wal_bytes() - wal) / total
+    return result
+
+
 def throughput(workers, total=100_000, orgs=10):
     world = World(workers=workers, env=WORKER_ENV)
     try:
         ids = world.make_orgs(orgs)
         time.sleep(1.5)
         per_org = total // orgs
-        return drain(workers, total, world.pids(), lambda: world.enqueue("noop", per_org, ids), world.count)
+        psql("SELECT pg_stat_statements_reset()", world.db)
+        result = postgres_cost(lambda: drain(workers, total, world.pids(), lambda: world.enqueue("noop", per_org, ids), world.count), total)
+        top = psql("""SELECT round(total_exec_time::numeric, 0) || ' ms in ' || calls || ' calls: ' || regexp_replace(left(query, 70), '\\s+', ' ', 'g')
+                      FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+                      ORDER BY total_exec_time DESC LIMIT 5""", world.db)
+        result["top_statements"] = top.splitlines()
+        return result
     finally:
         world.close()
+
+
+def floor(total=100_000, batch=1000):
+    """The floor of the ledger's writes: one insert and one update per job, in batches of `batch` (one
+    transaction each), issued straight from psql on a table with only a primary key."""
+    name = f"bench_floor_{random.randint(0, 99999)}"
+    psql(f"CREATE DATABASE {name}")
+    db = MAIN_DB.rsplit("/", 1)[0] + "/" + name
+    try:
+        psql("CREATE TABLE ledger (id uuid PRIMARY KEY, state text NOT NULL, run_at timestamptz NOT NULL DEFAULT now(), finished_at timestamptz)", db)
+        script = []
+        for start in range(0, total, batch):
+            script.append(f"INSERT INTO ledger (id, state) SELECT gen_random_uuid(), 'queued' FROM generate_series(1, {batch});")
+        for start in range(0, total, batch):
+            script.append(f"UPDATE ledger SET state = 'succeeded', finished_at = now() WHERE id IN "
+                          f"(SELECT id FROM ledger WHERE state = 'queued' LIMIT {batch});")
+        sql = "\n".join(script)
+
+        def run():
+            started = time.time()
+            psql(sql, db)
+            elapsed = time.time() - started
+            return {"jobs": total, "seconds": elapsed, "rate": total / elapsed}
+        return postgres_cost(run, total)
+    finally:
+        psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def sidekiq(processes, total=100_000):
@@ -434,6 +481,8 @@ def main():
             print(f"fieldwork, {n} worker process(es):", results[f"fieldwork-{n}"], flush=True)
             results[f"sidekiq-{n}"] = sidekiq(n)
             print(f"sidekiq, {n} process(es):", results[f"sidekiq-{n}"], flush=True)
+        results["floor"] = floor()
+        print("floor (psql, one insert and one update per job, batches of 1,000):", results["floor"], flush=True)
     if WHAT in ("latency", "all"):
         results["latency"] = latency()
         print("latency:", results["latency"], flush=True)
@@ -502,6 +551,18 @@ def write(results):
                 lines.append(f"| {key.split('-')[0]} | {key.split('-')[1]} | not run (ruby-sidekiq missing) | | | |")
                 continue
             lines.append(f"| {key.split('-')[0]} | {r['workers']} | {r['seconds']:.1f} | {r['rate']:,.0f} | {r['enqueue_seconds']:.1f} | {r['profile']} |")
+        lines += ["", "Postgres's cost per job (CPU of all its processes, WAL from `pg_stat_wal`):", "",
+                  "| run | jobs/s | Postgres CPU µs/job | WAL bytes/job |", "|---|---|---|---|"]
+        for key in sorted(k for k in results if k.startswith("fieldwork-")):
+            r = results[key]
+            lines.append(f"| fieldwork, {r['workers']} worker process(es) | {r['rate']:,.0f} | {r['pg_cpu_us_per_job']:.0f} | {r['wal_bytes_per_job']:,.0f} |")
+        if results.get("floor"):
+            r = results["floor"]
+            lines.append(f"| floor: one insert and one update per job from `psql`, batches of 1,000 | {r['rate']:,.0f} | "
+                         f"{r['pg_cpu_us_per_job']:.0f} | {r['wal_bytes_per_job']:,.0f} |")
+        for key in sorted(k for k in results if k.startswith("fieldwork-")):
+            lines += ["", f"Top statements by execution time, {results[key]['workers']} worker process(es) (`pg_stat_statements`):", ""]
+            lines += [f"- {line}" for line in results[key].get("top_statements", [])]
         lines += ["", "Fieldwork's jobs are 10 orgs × 10,000 (one diagnostics request); each job is a ledger row with an attempt row, "
                   "claimed, fenced and completed in Postgres. Sidekiq 6 (Debian `ruby-sidekiq`, `-c 10`) pushes with `push_bulk` "
                   "and keeps nothing but Redis.", ""]
