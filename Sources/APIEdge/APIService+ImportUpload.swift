@@ -110,7 +110,6 @@ extension APIService {
                     fileName = file.filename
                 case .format(let part):
                     let text = try await UploadChunks.reading { try await String(collecting: part.payload.body, upTo: 64) }
-                        .trimmingCharacters(in: .whitespacesAndNewlines)
                     // An empty part is an absent one (the default format stands).
                     if text.isEmpty { continue }
                     guard VoterFileFormat(rawValue: text) != nil else {

@@ -93,7 +93,10 @@ import Testing
                     RETURN NEW;
                 END $$
                 """,
-                "CREATE TRIGGER refuse_claim BEFORE INSERT ON job_attempts FOR EACH ROW EXECUTE FUNCTION refuse_claim()",
+                """
+                CREATE TRIGGER refuse_claim BEFORE UPDATE ON jobs FOR EACH ROW
+                WHEN (OLD.state = 'queued' AND NEW.state = 'running') EXECUTE FUNCTION refuse_claim()
+                """,
                 "INSERT INTO refuse_claims VALUES (true)",
             ] {
                 try await o.h.db.query(statement, logger: o.logger).consume()

@@ -73,6 +73,10 @@ import Testing
             #expect(rescued.map(\.id) == [job.id] && rescued[0].state == .queued)
             let second = try await ledger.claim([(job.id, UUID())], worker: "fresh-worker", lease: .seconds(30), on: db)
             #expect(second.count == 1 && second[0].attempt == 2)
+            // The running attempt is read off the job row (its own row is written when it ends).
+            let running = try await o.job(job.id).attempts
+            #expect(running.map(\.attempt) == [1, 2] && running.map(\.workerId) == ["stale-worker", "fresh-worker"])
+            #expect(running[1].outcome == nil && running[1].finishedAt == nil && running[1].startedAt >= running[0].finishedAt!)
 
             #expect(try await ledger.finish(first[0], .succeeded, on: db) == nil, "stale completion rejected")
             #expect(try await ledger.finish(first[0], .failed(error: "x", fingerprint: "f", retryAfter: nil), on: db) == nil)
@@ -90,6 +94,7 @@ import Testing
             #expect(record.state == .succeeded && record.progressJSON?.contains("\"done\"") == true)
             #expect(record.attempts.map(\.outcome) == [.lost, .succeeded])
             #expect(record.attempts.map(\.workerId) == ["stale-worker", "fresh-worker"])
+            #expect(try await o.scalar("SELECT count(*)::int8 FROM job_attempts WHERE job_id = \(job.id)", as: Int.self) == 2)
         }
     }
 }

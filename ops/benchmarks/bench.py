@@ -23,11 +23,12 @@ def redis_cli(*args, db=0):
 
 
 def cpu_seconds(pids):
+    """User and system CPU of `pids`, with that of their children that ended (a psql session's backend)."""
     total = 0
     for pid in pids:
         try:
             fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
+            total += int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
         except OSError:
             pass
     return total / CLK
@@ -79,7 +80,8 @@ class World:
         return self.post("/api/v1/internal/diagnostics/jobs", body, self.token)["enqueued"]
 
     def count(self, state="succeeded"):
-        return int(psql(f"SELECT count(*) FROM jobs WHERE state = '{state}'", self.db))
+        # The trigger-kept counts: polling count(*) over the ledger every 50 ms cost Postgres 12 % of a core.
+        return int(psql(f"SELECT COALESCE(sum(n), 0) FROM job_state_counts WHERE state = '{state}'", self.db))
 
     def pids(self):
         return {"fieldwork serve": [self.server.pid], "fieldwork work": [w.pid for w in self.workers],

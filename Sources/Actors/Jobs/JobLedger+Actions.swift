@@ -92,7 +92,15 @@ extension JobLedger {
         for try await row in rows { record = try Self.decodeRecord(row).0 }
         guard var found = record else { return nil }
         let attempts = try await runner.run(
-            "SELECT attempt, worker_id, started_at, finished_at, outcome, error FROM job_attempts WHERE job_id = \(id) ORDER BY attempt",
+            // Ended attempts have their rows; the running one is read off the job row.
+            """
+            SELECT attempt, worker_id, started_at, finished_at, outcome, error FROM job_attempts WHERE job_id = \(id)
+            UNION ALL
+            SELECT j.attempt, j.lease_owner, j.attempt_started_at, NULL, NULL, NULL FROM jobs j
+            WHERE j.id = \(id) AND j.state = 'running' AND j.attempt_started_at IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM job_attempts a WHERE a.job_id = j.id AND a.attempt = j.attempt)
+            ORDER BY 1
+            """,
             logger: logger
         )
         for try await (attempt, worker, started, finished, outcome, error) in attempts.decode((Int, String, Date, Date?, String?, String?).self) {

@@ -12,7 +12,7 @@ extension JobLedger {
         let rows = try await runner.run(
             """
             WITH lost AS (
-                SELECT id FROM jobs WHERE state = 'running' AND lease_expires_at < now()
+                SELECT id, lease_owner, lease_token, attempt_started_at FROM jobs WHERE state = 'running' AND lease_expires_at < now()
                 ORDER BY lease_expires_at LIMIT \(limit) FOR UPDATE SKIP LOCKED
             ),
             j AS (
@@ -24,15 +24,14 @@ extension JobLedger {
                     run_at = now(),
                     last_error = 'lease expired: worker ' || jobs.lease_owner || ' stopped heartbeating',
                     error_fingerprint = left(md5(jobs.pipeline || '|LeaseExpired|lease expired'), 16),
-                    lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, cancel_requested = false, updated_at = now()
+                    lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, attempt_started_at = NULL,
+                    cancel_requested = false, updated_at = now()
                 FROM lost WHERE jobs.id = lost.id
-                RETURNING jobs.id, jobs.org_id, jobs.pipeline, jobs.state, jobs.priority, jobs.run_at, jobs.attempt, jobs.last_error
+                RETURNING jobs.id, jobs.org_id, jobs.pipeline, jobs.state, jobs.priority, jobs.run_at, jobs.attempt,
+                          lost.lease_owner AS worker_id, lost.lease_token AS attempt_token, lost.attempt_started_at,
+                          CASE WHEN jobs.state = 'cancelled' THEN 'cancelled' ELSE 'lost' END AS outcome, jobs.last_error AS error
             ),
-            a AS (
-                UPDATE job_attempts SET outcome = CASE WHEN j.state = 'cancelled' THEN 'cancelled' ELSE 'lost' END,
-                       finished_at = now(), error = j.last_error
-                FROM j WHERE job_attempts.job_id = j.id AND job_attempts.attempt = j.attempt
-            )
+            a AS (\(unescaped: Self.attemptRowSQL))
             SELECT id, org_id, pipeline, state, priority, run_at FROM j
             """,
             logger: logger

@@ -13,6 +13,17 @@ public struct JobLedger: Sendable {
     }
 
     static let unfinishedSQL = "('scheduled', 'queued', 'running', 'retrying')"
+
+    /// Writes the row of each attempt that ended in the statement's `j` (columns id, attempt, pipeline,
+    /// worker_id, attempt_token, attempt_started_at, outcome, error): one insert per attempt. A row left by an
+    /// attempt that started before migration 0010 (rows were inserted at the claim then) is completed instead.
+    static let attemptRowSQL = """
+        INSERT INTO job_attempts (job_id, attempt, pipeline, worker_id, lease_token, started_at, finished_at, outcome, error)
+        SELECT j.id, j.attempt, j.pipeline, COALESCE(j.worker_id, ''), j.attempt_token, COALESCE(j.attempt_started_at, now()), now(),
+               j.outcome, j.error
+        FROM j WHERE j.attempt_token IS NOT NULL
+        ON CONFLICT (job_id, attempt) DO UPDATE SET finished_at = EXCLUDED.finished_at, outcome = EXCLUDED.outcome, error = EXCLUDED.error
+        """
     static let jobColumns = "id, org_id, pipeline, state, priority, run_at"
 
     static func decodeEnqueued(_ row: PostgresRow, inserted: Bool = true) throws -> EnqueuedJob {
@@ -162,7 +173,8 @@ public struct JobLedger: Sendable {
     // MARK: Worker side
 
     /// Claims jobs a worker popped from the transport: each `queued` one becomes `running` with
-    /// the given lease token and a new attempt row. Ids no longer queued are skipped. Rows are
+    /// the given lease token, its attempt counted and started (the attempt's row is written when it
+    /// ends, see `attemptRowSQL`). Ids no longer queued are skipped. Rows are
     /// locked in id order, like every multi-row write of the ledger, so two statements over
     /// overlapping jobs (another worker's claim of an id Redis handed out twice, a staff bulk
     /// action) queue behind each other instead of deadlocking.
@@ -178,12 +190,11 @@ public struct JobLedger: Sendable {
             j AS (
                 UPDATE jobs SET state = 'running', attempt = jobs.attempt + 1, lease_owner = \(worker), lease_token = input.token,
                        lease_expires_at = now() + \(lease.milliseconds) * interval '1 millisecond',
-                       started_at = COALESCE(jobs.started_at, now()), cancel_requested = false, updated_at = now()
+                       started_at = COALESCE(jobs.started_at, now()), attempt_started_at = now(), cancel_requested = false, updated_at = now()
                 FROM input, locked WHERE jobs.id = input.id AND jobs.id = locked.id
                 RETURNING jobs.id, jobs.org_id, jobs.pipeline, jobs.args::text, jobs.attempt, jobs.returned_attempts,
                           jobs.max_attempts, jobs.priority, jobs.request_id, jobs.lease_token
-            ),
-            a AS (INSERT INTO job_attempts (job_id, attempt, pipeline, worker_id, lease_token) SELECT id, attempt, pipeline, \(worker), lease_token FROM j)
+            )
             SELECT * FROM j
             """,
             logger: logger
@@ -295,22 +306,25 @@ public struct JobLedger: Sendable {
         }
         let rows = try await runner.run(
             """
-            WITH j AS (
+            WITH held AS (
+                SELECT id, lease_owner, lease_token, attempt_started_at FROM jobs
+                WHERE id = \(job.id) AND lease_token = \(job.leaseToken) AND state = 'running' FOR NO KEY UPDATE
+            ),
+            j AS (
                 UPDATE jobs SET state = CASE WHEN cancel_requested AND \(state.rawValue) IN ('retrying', 'queued') THEN 'cancelled' ELSE \(state.rawValue) END,
                        finished_at = CASE WHEN \(state.isFinished) OR (cancel_requested AND \(state.rawValue) IN ('retrying', 'queued'))
                                           THEN now() ELSE NULL END,
                        run_at = CASE WHEN \(state.rawValue) IN ('retrying', 'queued') THEN now() + \(delayMs) * interval '1 millisecond' ELSE run_at END,
                        last_error = COALESCE(\(error)::text, last_error), error_fingerprint = COALESCE(\(fingerprint)::text, error_fingerprint),
                        returned_attempts = returned_attempts + \(returned),
-                       lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, cancel_requested = false, updated_at = now()
-                WHERE id = \(job.id) AND lease_token = \(job.leaseToken) AND state = 'running'
-                RETURNING \(unescaped: Self.jobColumns), attempt
+                       lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, attempt_started_at = NULL,
+                       cancel_requested = false, updated_at = now()
+                FROM held WHERE jobs.id = held.id
+                RETURNING jobs.id, jobs.org_id, jobs.pipeline, jobs.state, jobs.priority, jobs.run_at, jobs.attempt,
+                          held.lease_owner AS worker_id, held.lease_token AS attempt_token, held.attempt_started_at,
+                          CASE WHEN jobs.state = 'cancelled' THEN 'cancelled' ELSE \(outcome.rawValue) END AS outcome, \(error)::text AS error
             ),
-            a AS (
-                UPDATE job_attempts SET outcome = CASE WHEN j.state = 'cancelled' THEN 'cancelled' ELSE \(outcome.rawValue) END,
-                       finished_at = now(), error = \(error)
-                FROM j WHERE job_attempts.job_id = j.id AND job_attempts.attempt = j.attempt
-            )
+            a AS (\(unescaped: Self.attemptRowSQL))
             SELECT \(unescaped: Self.jobColumns) FROM j
             """,
             logger: logger
@@ -326,21 +340,20 @@ public struct JobLedger: Sendable {
         let rows = try await runner.run(
             """
             WITH input AS (SELECT * FROM unnest(\(leases.map(\.0))::uuid[], \(leases.map(\.1))::uuid[]) AS t(id, token)),
-            locked AS (
-                SELECT jobs.id FROM jobs JOIN input ON jobs.id = input.id AND jobs.lease_token = input.token
+            held AS (
+                SELECT jobs.id, jobs.lease_owner, jobs.lease_token, jobs.attempt_started_at
+                FROM jobs JOIN input ON jobs.id = input.id AND jobs.lease_token = input.token
                 WHERE jobs.state = 'running'
                 ORDER BY jobs.id FOR NO KEY UPDATE OF jobs
             ),
             j AS (
                 UPDATE jobs SET state = 'succeeded', finished_at = now(), updated_at = now(),
-                       lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, cancel_requested = false
-                FROM locked WHERE jobs.id = locked.id
-                RETURNING jobs.id, jobs.attempt
+                       lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, attempt_started_at = NULL, cancel_requested = false
+                FROM held WHERE jobs.id = held.id
+                RETURNING jobs.id, jobs.attempt, jobs.pipeline, held.lease_owner AS worker_id, held.lease_token AS attempt_token,
+                          held.attempt_started_at, 'succeeded' AS outcome, NULL::text AS error
             ),
-            a AS (
-                UPDATE job_attempts SET outcome = 'succeeded', finished_at = now()
-                FROM j WHERE job_attempts.job_id = j.id AND job_attempts.attempt = j.attempt
-            )
+            a AS (\(unescaped: Self.attemptRowSQL))
             SELECT id FROM j
             """,
             logger: logger
