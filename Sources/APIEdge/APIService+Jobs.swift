@@ -99,18 +99,10 @@ extension APIService {
         do {
             after = try await transaction { connection in
                 let (after, extra) = try await body(id, connection)
-                try await audit.append(
-                    AuditRecord(
-                        orgId: after.orgId,
-                        actorId: staff,
-                        actorKind: .staff,
-                        action: action,
-                        entityType: "job",
-                        entityId: id.uuidString.lowercased(),
-                        requestId: requestId,
-                        changes: extra.merging(["pipeline": .string(after.pipeline), "state": .string(after.state.rawValue)]) { $1 }
-                    ),
-                    on: connection
+                let changes = extra.merging(["pipeline": .string(after.pipeline), "state": .string(after.state.rawValue)]) { $1 }
+                try await recordStaffAudit(
+                    by: staff, action, on: "job", id: id.uuidString.lowercased(), org: after.orgId, changes: changes,
+                    requestId: requestId, in: connection
                 )
                 return after
             }
@@ -153,19 +145,7 @@ extension APIService {
                 if let org = filter.orgId { changes["orgId"] = .string(org.uuidString.lowercased()) }
                 if let fingerprint = filter.errorFingerprint { changes["errorFingerprint"] = .string(fingerprint) }
                 if let since = filter.deadSince { changes["deadSince"] = .string(since.formatted(.iso8601)) }
-                try await audit.append(
-                    AuditRecord(
-                        orgId: nil,
-                        actorId: staff,
-                        actorKind: .staff,
-                        action: "jobs.bulk_retried",
-                        entityType: "job",
-                        entityId: nil,
-                        requestId: requestId,
-                        changes: changes
-                    ),
-                    on: connection
-                )
+                try await recordStaffAudit(by: staff, "jobs.bulk_retried", on: "job", id: nil, changes: changes, requestId: requestId, in: connection)
                 return result
             }
         }
@@ -319,18 +299,9 @@ extension APIService {
         let requestId = request.requestId
         let enqueued: [EnqueuedJob] = try await transaction { connection in
             let enqueued = try await Scheduler.trigger(config, jobs: jobs, requestId: requestId, on: connection)
-            try await audit.append(
-                AuditRecord(
-                    orgId: nil,
-                    actorId: staff,
-                    actorKind: .staff,
-                    action: "schedule.triggered",
-                    entityType: "schedule",
-                    entityId: name,
-                    requestId: requestId,
-                    changes: ["jobs": .int(enqueued.count)]
-                ),
-                on: connection
+            try await recordStaffAudit(
+                by: staff, "schedule.triggered", on: "schedule", id: name, changes: ["jobs": .int(enqueued.count)],
+                requestId: requestId, in: connection
             )
             return enqueued
         }

@@ -57,20 +57,7 @@ extension APIService {
             ]
             if let org = filter.orgId { changes["orgId"] = .string(org.uuidString.lowercased()) }
             if let fingerprint = filter.errorFingerprint { changes["errorFingerprint"] = .string(fingerprint) }
-            try await audit.append(
-                AuditRecord(
-                    // Platform-level like the bulk retry's entry: the filter's org may not exist (the audit log references orgs).
-                    orgId: nil,
-                    actorId: staff,
-                    actorKind: .staff,
-                    action: "jobs.bulk_discarded",
-                    entityType: "job",
-                    entityId: nil,
-                    requestId: requestId,
-                    changes: changes
-                ),
-                on: connection
-            )
+            try await recordStaffAudit(by: staff, "jobs.bulk_discarded", on: "job", id: nil, changes: changes, requestId: requestId, in: connection)
             return result
         }
         return .ok(.init(body: .json(.init(matched: result.matched, discarded: result.discarded))))
@@ -180,18 +167,9 @@ extension APIService {
         let changed = try await transaction { connection in
             let changed = pause
                 ? try await ledger.pause(pipeline: name, by: staff, on: connection) : try await ledger.resume(pipeline: name, on: connection)
-            try await audit.append(
-                AuditRecord(
-                    orgId: nil,
-                    actorId: staff,
-                    actorKind: .staff,
-                    action: pause ? "pipeline.paused" : "pipeline.resumed",
-                    entityType: "pipeline",
-                    entityId: name,
-                    requestId: requestId,
-                    changes: ["changed": .bool(changed)]
-                ),
-                on: connection
+            try await recordStaffAudit(
+                by: staff, pause ? "pipeline.paused" : "pipeline.resumed", on: "pipeline", id: name, changes: ["changed": .bool(changed)],
+                requestId: requestId, in: connection
             )
             return changed
         }

@@ -98,6 +98,33 @@ extension APIService {
         )
     }
 
+    /// Appends an audit entry by a staff member on the caller's transaction. Platform-level (no org) unless `org` is
+    /// given: a bulk action's filter may name an org that does not exist, and the audit log references orgs.
+    func recordStaffAudit(
+        by staff: String,
+        _ action: String,
+        on entityType: String,
+        id entityId: String?,
+        org: UUID? = nil,
+        changes: [String: AuditValue],
+        requestId: String,
+        in connection: PostgresConnection
+    ) async throws {
+        try await audit.append(
+            AuditRecord(
+                orgId: org,
+                actorId: staff,
+                actorKind: .staff,
+                action: action,
+                entityType: entityType,
+                entityId: entityId,
+                requestId: requestId,
+                changes: changes
+            ),
+            on: connection
+        )
+    }
+
     /// Requires a staff token; returns the staff email.
     func requireStaff() throws -> String {
         try request.caller.staffToken()
