@@ -147,7 +147,10 @@ def throughput(workers, total=100_000, orgs=10):
         per_org = total // orgs
         psql("SELECT pg_stat_statements_reset()", world.db)
         result = postgres_cost(lambda: drain(workers, total, world.pids(), lambda: world.enqueue("noop", per_org, ids), world.count), total)
-        top = psql("""SELECT round(total_exec_time::numeric, 0) || ' ms in ' || calls || ' calls: ' || regexp_replace(left(query, 70), '\\s+', ' ', 'g')
+        # The claim and the completion both open with the same `WITH input AS (…)`: the label starts after it.
+        top = psql("""SELECT round(total_exec_time::numeric, 0) || ' ms in ' || calls || ' calls: '
+                             || left(regexp_replace(regexp_replace(query, '^WITH input AS \\(SELECT \\* FROM unnest\\([^)]*\\) AS t\\([^)]*\\)\\),', ''),
+                                                    '\\s+', ' ', 'g'), 90)
                       FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
                       ORDER BY total_exec_time DESC LIMIT 5""", world.db)
         result["top_statements"] = top.splitlines()
