@@ -8,7 +8,7 @@ extension APIService {
     }
 
     func getReady(_ input: Operations.GetReady.Input) async throws -> Operations.GetReady.Output {
-        async let database = probe { _ = try await self.db.query("SELECT 1", logger: self.logger).collect() }
+        async let database = probe { _ = try await self.db.run("SELECT 1", logger: self.logger).collect() }
         async let queue = probe { _ = try await self.redis.command("PING") }
         async let store = probe { try await self.storage.checkHealth() }
         let checks = Components.Schemas.Readiness.ChecksPayload(database: await database, queue: await queue, storage: await store)

@@ -47,25 +47,46 @@ public struct AppClients: Sendable {
     }
 }
 
-/// Builds the API application: clients as services, migrations before the server starts
-/// (unless `migrate` is false), then the router. `services` makes, from the process's clients,
-/// what runs beside the API (the `all` command's workers and scheduler, wired in Orchestrator).
-public func buildApplication(
+/// The API process's services in the order a `ServiceGroup` starts them; it stops them in
+/// reverse: `roles` first (the workers hand their jobs back), then `HTTPDrainService` (new requests
+/// answer 503 while the admitted ones finish), the database probe and client, and the application
+/// (its listener) last, so a client meets a 503, never a closed port, while the process stops.
+/// `roles` makes, from the process's clients, what runs beside the API (the `all` command's
+/// workers and scheduler, wired in Orchestrator). Migrations run before the server starts unless
+/// `migrate` is false.
+public func apiServices(
     config: AppConfig,
     logger: Logger,
     migrate: Bool = true,
-    services: (AppClients) throws -> [any Service] = { _ in [] }
-) async throws -> some ApplicationProtocol {
+    roles: (AppClients) throws -> [any Service] = { _ in [] }
+) async throws -> [any Service] {
     let clients = try AppClients(config: config, logger: logger)
-    let extraServices = try services(clients)
+    let app = try await application(config: config, clients: clients, logger: logger, migrate: migrate)
+    let support: [any Service] = [clients.db, DatabaseProbeService(probe: clients.databaseProbe), HTTPDrainService(grace: config.shutdownGrace)]
+    return [app] + support + (try roles(clients))
+}
+
+/// The API application with its clients inside it (the tests' harness runs it alone).
+public func buildApplication(config: AppConfig, logger: Logger, migrate: Bool = true) async throws -> some ApplicationProtocol {
+    let clients = try AppClients(config: config, logger: logger)
+    var app = try await application(config: config, clients: clients, logger: logger, migrate: migrate)
+    app.addServices(clients.db, DatabaseProbeService(probe: clients.databaseProbe))
+    return app
+}
+
+/// The router on a listener; migrations before the server starts (unless `migrate` is false).
+private func application(
+    config: AppConfig,
+    clients: AppClients,
+    logger: Logger,
+    migrate: Bool
+) async throws -> Application<RouterResponder<AppRequestContext>> {
     let router = try await buildRouter(config: config, clients: clients, logger: logger)
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "fieldwork"),
         logger: logger
     )
-    app.addServices(clients.db, DatabaseProbeService(probe: clients.databaseProbe))
-    app.addServices(extraServices)
     if migrate {
         app.beforeServerStarts {
             try await Migrator(client: clients.db, logger: logger).migrate()

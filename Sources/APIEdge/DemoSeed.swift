@@ -24,7 +24,7 @@ public enum DemoSeed {
         let users = UserRepository(logger: logger)
         let memberships = MembershipRepository(logger: logger)
         let hash = try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: cost) }
-        return try await client.withTransaction(logger: logger) { connection in
+        return try await client.inTransaction(logger: logger) { connection in
             var org = try await orgs.find(slug: orgSlug, on: connection)
             if org == nil { org = try await orgs.create(name: "Demo Campaign", slug: orgSlug, timezone: "America/Chicago", on: connection) }
             guard let org else { throw StoreError.unexpected("demo organization could not be created") }

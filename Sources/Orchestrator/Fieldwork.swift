@@ -44,8 +44,7 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let (config, logger) = loadConfig()
         ShutdownDeadline.arm(grace: config.shutdownGrace, logger: logger)
-        let app = try await buildApplication(config: config, logger: logger, migrate: !options.noMigrate)
-        try await app.runService()
+        try await runAPI(try await apiServices(config: config, logger: logger, migrate: !options.noMigrate), logger: logger)
     }
 }
 
@@ -56,22 +55,19 @@ struct All: AsyncParsableCommand {
     func run() async throws {
         let (config, logger) = loadConfig()
         ShutdownDeadline.arm(grace: config.shutdownGrace, logger: logger)
-        var roles: [any Service] = []
-        let app = try await buildApplication(config: config, logger: logger, migrate: !options.noMigrate) { clients in
-            roles = try [Role.worker, .scheduler].map { try $0.service(clients, config: config, logger: logger) }
-            return []
+        let services = try await apiServices(config: config, logger: logger, migrate: !options.noMigrate) { clients in
+            try [Role.worker, .scheduler].map { try $0.service(clients, config: config, logger: logger) }
         }
-        // A group stops its services in reverse order: the scheduler, then the worker's drain, and
-        // only then the application (its HTTP server, answering 503 meanwhile, then the database client).
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [.init(service: app)] + roles.map { .init(service: $0) },
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger
-            )
-        )
-        try await group.run()
+        try await runAPI(services, logger: logger)
     }
+}
+
+/// Runs the API's services until SIGTERM or SIGINT, then stops them in reverse order (see `apiServices`).
+func runAPI(_ services: [any Service], logger: Logger) async throws {
+    let group = ServiceGroup(
+        configuration: .init(services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+    )
+    try await group.run()
 }
 
 struct Work: AsyncParsableCommand {

@@ -58,7 +58,7 @@ public struct SleepPipeline: Pipeline {
         let worker = context.workerId
         let logger = context.logger
         try await context.fenced { connection in
-            try await connection.query(
+            try await connection.run(
                 """
                 INSERT INTO diagnostic_effects (job_id, attempt, org_id, worker_id, started_at)
                 SELECT \(jobId), \(attempt), \(orgId), \(worker), \(started)

@@ -9,7 +9,7 @@ public enum DatabaseOutage {
 
     public static func matches(_ error: any Error) -> Bool {
         switch error {
-        case is ConnectionPoolError:
+        case is ConnectionPoolError, is ConnectionClosed:
             return true
         case let error as PSQLError:
             guard let state = error.serverInfo?[.sqlState] else { return true }

@@ -20,6 +20,26 @@ public enum Deadline {
         limit: Duration,
         _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
+        try await Abandon.race(body) { giveUp in
+            let timer = Task {
+                try await Task.sleep(for: limit)
+                giveUp(DeadlineExceeded(what: what, limit: limit))
+            }
+            return { timer.cancel() }
+        }
+    }
+}
+
+/// Runs a call that may never return in a task of its own, so that the caller can stop waiting
+/// for it: when `watch` gives up (or the caller is cancelled) the caller gets that error at once
+/// and the abandoned call's task is cancelled, whether or not it ever ends.
+enum Abandon {
+    /// `watch` is handed a function to give up with an error; it returns what stops the watching
+    /// once the race is decided (a timer's cancel, say).
+    static func race<T: Sendable>(
+        _ body: @escaping @Sendable () async throws -> T,
+        watch: (@escaping @Sendable (any Error) -> Void) -> @Sendable () -> Void
+    ) async throws -> T {
         let race = Race<T>()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
@@ -27,11 +47,8 @@ public enum Deadline {
                 let work = Task {
                     do { race.finish(.success(try await body())) } catch { race.finish(.failure(error)) }
                 }
-                let timer = Task {
-                    try await Task.sleep(for: limit)
-                    race.finish(.failure(DeadlineExceeded(what: what, limit: limit)))
-                }
-                race.onFinish { work.cancel(); timer.cancel() }
+                let stopWatching = watch { race.finish(.failure($0)) }
+                race.onFinish { work.cancel(); stopWatching() }
             }
         } onCancel: {
             race.finish(.failure(CancellationError()))

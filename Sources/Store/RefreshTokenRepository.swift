@@ -54,7 +54,7 @@ public struct RefreshTokenRepository: Sendable {
     /// Spends `token` and issues its successor in one transaction, or revokes the family on reuse.
     /// The row lock makes two concurrent presentations of one token resolve as one rotation and one reuse.
     public func rotate(_ token: String, ttl: Duration, client: PostgresClient) async throws -> Rotation {
-        try await client.withTransaction(logger: logger) { connection in
+        try await client.inTransaction(logger: logger) { connection in
             let rows = try await connection.run(
                 """
                 SELECT r.org_id, r.user_id, r.family_id, r.expires_at > now(), r.used_at IS NOT NULL, r.revoked_at IS NOT NULL,

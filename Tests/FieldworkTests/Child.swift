@@ -45,6 +45,14 @@ final class Child: Sendable {
 
     var output: String { (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "" }
 
+    /// True until the process has ended (a zombie not yet reaped has ended).
+    var isRunning: Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let state = stat.split(separator: ")").last?.split(separator: " ").first
+        else { return false }
+        return state != "Z" && state != "X"
+    }
+
     /// The exit status once the child has ended, polling without blocking a thread.
     func wait(timeout: Duration = .seconds(15)) async throws -> Int32? {
         let deadline = ContinuousClock.now + timeout

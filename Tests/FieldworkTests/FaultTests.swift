@@ -160,8 +160,8 @@ import Testing
         }
     }
 
-    /// `fieldwork all` the same way; its HTTP listener stays up while it drains, answering 503
-    /// `UNAVAILABLE` (the server is the last service to stop).
+    /// `fieldwork all` the same way; its HTTP listener stays up until the process ends, answering
+    /// 503 `UNAVAILABLE` (the server is the last service to stop).
     @Test func allStopsOnSIGTERMWhileTheDatabaseHangsAndAnswers503Meanwhile() async throws {
         guard let bin = ProcessInfo.processInfo.environment["FIELDWORK_BIN"] else {
             throw TestFailure("FIELDWORK_BIN is not set: ops/test sets it to the built binary")
@@ -183,7 +183,8 @@ import Testing
     }
 
     /// Runs a long job on `child`, freezes the database, sends SIGTERM and expects the process to
-    /// end within grace + 4 s + 2 s of slack; with `probe`, expects 503 `UNAVAILABLE` from it meanwhile.
+    /// end within grace + 4 s + 2 s of slack; with `probe`, expects 503 `UNAVAILABLE` from it meanwhile
+    /// and no refused connection while the process still runs.
     static func stopsWithin(_ child: Child, proxy: FreezingProxy, o: Orchestra, org: TestOrg, probe: String?) async throws {
         try await o.enqueue("sleep", count: 1, orgIds: [org.id], args: ["ms": 120_000])
         try await waitUntil("the job running", timeout: .seconds(20)) { try await o.states(org: org.id) == ["running": 1] }
@@ -194,6 +195,12 @@ import Testing
             try await Task.sleep(for: .seconds(1))
             let reply = try await get(probe)
             #expect(reply.status == 503 && reply.body.contains("UNAVAILABLE") && reply.body.contains("shutting down"), "while draining: \(reply)")
+            var unanswered = 0
+            while child.isRunning && ContinuousClock.now < sent + .seconds(5 + 4 + 2) {
+                if ((try? await get(probe))?.status ?? 0) == 0 && child.isRunning { unanswered += 1 }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(unanswered == 0, "requests refused or unanswered while the process still ran: \(unanswered)")
         }
         let status = try await child.wait(timeout: .seconds(5 + 4 + 2))
         let took = ContinuousClock.now - sent

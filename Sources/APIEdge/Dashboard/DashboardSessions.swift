@@ -28,7 +28,7 @@ struct DashboardSessions: Sendable {
     func open(for email: String) async throws -> String {
         let token = Self.randomToken()
         let seconds = Int(Self.lifetime.components.seconds)
-        _ = try await db.query(
+        _ = try await db.run(
             """
             INSERT INTO dashboard_sessions (token_hash, staff_email, csrf_token, expires_at)
             VALUES (\(Self.hash(token)), \(email), \(Self.randomToken()), now() + \(seconds) * interval '1 second')
@@ -36,13 +36,13 @@ struct DashboardSessions: Sendable {
             logger: logger
         )
         // Expired sessions go on sign-in, so the table never outgrows the staff's sign-ins of a day.
-        _ = try await db.query("DELETE FROM dashboard_sessions WHERE expires_at < now()", logger: logger)
+        _ = try await db.run("DELETE FROM dashboard_sessions WHERE expires_at < now()", logger: logger)
         return token
     }
 
     /// The live session a cookie token names, if any.
     func session(token: String) async throws -> DashboardSession? {
-        let rows = try await db.query(
+        let rows = try await db.run(
             "SELECT staff_email, csrf_token FROM dashboard_sessions WHERE token_hash = \(Self.hash(token)) AND expires_at > now()",
             logger: logger
         )
@@ -52,7 +52,7 @@ struct DashboardSessions: Sendable {
 
     /// Ends the session of `token` (sign-out).
     func close(token: String) async throws {
-        _ = try await db.query("DELETE FROM dashboard_sessions WHERE token_hash = \(Self.hash(token))", logger: logger)
+        _ = try await db.run("DELETE FROM dashboard_sessions WHERE token_hash = \(Self.hash(token))", logger: logger)
     }
 
     static func hash(_ token: String) -> String {

@@ -266,7 +266,7 @@ public struct JobLedger: Sendable {
     /// until the transaction ends, and lets heartbeats, progress and cancel requests (`FOR NO KEY
     /// UPDATE`) through, so a transaction longer than the lease does not let the lease expire.
     public func lockLease(jobId: UUID, token: UUID, on connection: PostgresConnection) async throws -> Bool {
-        let rows = try await connection.query(
+        let rows = try await connection.run(
             """
             SELECT 1 FROM jobs WHERE id = \(jobId) AND lease_token = \(token) AND state = 'running' AND lease_expires_at > now()
             FOR KEY SHARE

@@ -47,10 +47,10 @@ public final class Scheduler: Sendable {
                     setLeader(false)
                     let opened = try await PostgresConnection.connect(configuration: connection, id: 1, logger: logger)
                     session = opened
-                    try await opened.query("SELECT set_config('application_name', \("fieldwork-scheduler \(id)"), false)", logger: logger).consume()
+                    try await opened.run("SELECT set_config('application_name', \("fieldwork-scheduler \(id)"), false)", logger: logger).consume()
                 }
                 if !isLeader, let session {
-                    let rows = try await session.query("SELECT pg_try_advisory_lock(\(Self.lockKey))", logger: logger)
+                    let rows = try await session.run("SELECT pg_try_advisory_lock(\(Self.lockKey))", logger: logger)
                     var won = false
                     for try await value in rows.decode(Bool.self) { won = value }
                     if won {
@@ -59,7 +59,7 @@ public final class Scheduler: Sendable {
                     }
                 } else if let session {
                     // The lock lives as long as this session: prove it is still up.
-                    try await session.query("SELECT 1", logger: logger).consume()
+                    try await session.run("SELECT 1", logger: logger).consume()
                 }
                 if isLeader { try await fireDue(now: Date()) }
                 if failures > 0 { logger.info("scheduler recovered after \(failures) failures") }
@@ -77,7 +77,7 @@ public final class Scheduler: Sendable {
             try? await Task.sleep(for: tick)
         }
         if let session {
-            if isLeader { _ = try? await session.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger).consume() }
+            if isLeader { _ = try? await session.run("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger).consume() }
             try? await session.close()
         }
         setLeader(false)
@@ -119,7 +119,7 @@ public final class Scheduler: Sendable {
 
     func organizations() async throws -> [(UUID, TimeZone)] {
         var result: [(UUID, TimeZone)] = []
-        for try await (id, zone) in try await jobs.db.query("SELECT id, timezone FROM organizations", logger: logger).decode((UUID, String).self) {
+        for try await (id, zone) in try await jobs.db.run("SELECT id, timezone FROM organizations", logger: logger).decode((UUID, String).self) {
             result.append((id, TimeZone(identifier: zone) ?? TimeZone(identifier: "UTC")!))
         }
         return result
@@ -156,7 +156,7 @@ public final class Scheduler: Sendable {
         let id = self.id
         let logger = self.logger
         let enqueued: [EnqueuedJob] = try await jobs.db.inTransaction(logger: logger) { connection in
-            let rows = try await connection.query(
+            let rows = try await connection.run(
                 """
                 INSERT INTO schedule_runs (schedule, period, org_key, fired_by) VALUES (\(config.name), \(period), \(orgKey), \(id))
                 ON CONFLICT DO NOTHING RETURNING 1
@@ -167,7 +167,7 @@ public final class Scheduler: Sendable {
             for try await _ in rows { inserted = true }
             guard inserted else { return [] }
             let jobs = try await jobs.enqueue([spec], on: connection)
-            try await connection.query(
+            try await connection.run(
                 "UPDATE schedule_runs SET job_id = \(jobs[0].id) WHERE schedule = \(config.name) AND period = \(period) AND org_key = \(orgKey)",
                 logger: logger
             ).consume()
@@ -223,7 +223,7 @@ public final class Scheduler: Sendable {
         var orgs: [UUID?] = [nil]
         if schedule.perOrg {
             orgs = []
-            for try await id in try await connection.query("SELECT id FROM organizations ORDER BY id", logger: jobs.logger).decode(UUID.self) {
+            for try await id in try await connection.run("SELECT id FROM organizations ORDER BY id", logger: jobs.logger).decode(UUID.self) {
                 orgs.append(id)
             }
         }

@@ -43,7 +43,7 @@ public struct ExportPipeline: OrgPipeline {
         let store = self.store
         let logger = context.logger
         let bytes = try await db.withConnection { connection in
-            let rows = try await connection.query(
+            let rows = try await connection.run(
                 ExportQuery.query(kind, scope: scope, listId: export.listId, from: export.from, to: export.to),
                 logger: logger
             )

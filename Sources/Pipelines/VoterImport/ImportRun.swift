@@ -27,7 +27,7 @@ struct ImportRun: Sendable {
         let orgId = orgId
         let logger = logger
         return try await context.fenced { connection in
-            let rows = try await connection.query(
+            let rows = try await connection.run(
                 """
                 UPDATE import_jobs SET started_at = COALESCE(started_at, now()),
                        status = CASE WHEN status = 'queued' THEN 'running' ELSE status END, updated_at = now()

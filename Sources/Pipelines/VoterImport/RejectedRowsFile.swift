@@ -50,7 +50,7 @@ public struct RejectedRowsFile: Sendable {
                 started = true
                 buffer.writeString("row,column,reason,original\n")
             }
-            let rows = try await db.query(
+            let rows = try await db.run(
                 """
                 SELECT seq, row_no, column_name, message, raw_text FROM import_rejections
                 WHERE import_id = \(importId) AND seq > \(after) ORDER BY seq LIMIT 5000

@@ -24,7 +24,7 @@ struct VoterBatchLoader: Sendable {
 
     /// Loads `batch` unless cancel was asked for; on `connection`, inside the caller's fenced transaction.
     func load(_ batch: ImportBatch, on connection: PostgresConnection) async throws -> BatchOutcome {
-        let state = try await connection.query("SELECT cancel_requested FROM import_jobs WHERE id = \(importId) FOR UPDATE", logger: logger)
+        let state = try await connection.run("SELECT cancel_requested FROM import_jobs WHERE id = \(importId) FOR UPDATE", logger: logger)
         for try await cancel in state.decode(Bool.self) where cancel { return .cancelRequested }
         var counts = BatchCounts()
         var rejections = batch.rejections
@@ -35,7 +35,7 @@ struct VoterBatchLoader: Sendable {
             counts.updated = try await count("WITH changed AS (\(unescaped: updateSQL) RETURNING 1) SELECT count(*) FROM changed", on: connection)
             counts.inserted = try await count("WITH added AS (\(unescaped: insertSQL) RETURNING 1) SELECT count(*) FROM added", on: connection)
             counts.unchanged = batch.records.count - duplicates.count - counts.updated - counts.inserted
-            try await connection.query(
+            try await connection.run(
                 """
                 INSERT INTO import_row_keys (import_id, external_id, row_no)
                 SELECT \(importId), external_id, row_no FROM import_staging WHERE dup_of IS NULL
@@ -52,7 +52,7 @@ struct VoterBatchLoader: Sendable {
     }
 
     private func stage(_ records: [VoterRecord], on connection: PostgresConnection) async throws {
-        try await connection.query(
+        try await connection.run(
             """
             CREATE TEMP TABLE IF NOT EXISTS import_staging (
                 row_no integer NOT NULL, external_id text NOT NULL, first_name text, middle_name text, last_name text, suffix text,
@@ -65,21 +65,19 @@ struct VoterBatchLoader: Sendable {
             logger: logger
         ).consume()
         let rows = StagingRows.encode(records)
-        try await connection.copyFrom(table: "import_staging", columns: Self.stagingColumns, logger: logger) { writer in
-            try await writer.write(rows)
-        }
+        try await connection.copy(rows, into: "import_staging", columns: Self.stagingColumns, logger: logger)
     }
 
     /// Rows whose registration number an earlier row had (an earlier batch, or this one): rejected, citing that row.
     private func markDuplicates(on connection: PostgresConnection) async throws -> [RowRejection] {
-        try await connection.query(
+        try await connection.run(
             """
             UPDATE import_staging s SET dup_of = k.row_no FROM import_row_keys k
             WHERE k.import_id = \(importId) AND k.external_id = s.external_id
             """,
             logger: logger
         ).consume()
-        try await connection.query(
+        try await connection.run(
             """
             UPDATE import_staging s SET dup_of = f.first_row
             FROM (SELECT external_id, min(row_no) AS first_row FROM import_staging WHERE dup_of IS NULL
@@ -88,7 +86,7 @@ struct VoterBatchLoader: Sendable {
             """,
             logger: logger
         ).consume()
-        let rows = try await connection.query(
+        let rows = try await connection.run(
             "SELECT row_no, external_id, dup_of FROM import_staging WHERE dup_of IS NOT NULL ORDER BY row_no",
             logger: logger
         )
@@ -133,7 +131,7 @@ struct VoterBatchLoader: Sendable {
     }
 
     private func count(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> Int {
-        for try await n in try await connection.query(query, logger: logger).decode(Int.self) { return n }
+        for try await n in try await connection.run(query, logger: logger).decode(Int.self) { return n }
         return 0
     }
 
@@ -141,7 +139,7 @@ struct VoterBatchLoader: Sendable {
     private func record(_ rejections: [RowRejection], on connection: PostgresConnection) async throws {
         let rows = rejections.filter { $0.row > 1 }
         guard !rows.isEmpty else { return }
-        try await connection.query(
+        try await connection.run(
             """
             INSERT INTO import_rejections (import_id, row_no, column_name, message, raw_text)
             SELECT \(importId), r, NULLIF(c, ''), m, t
@@ -156,7 +154,7 @@ struct VoterBatchLoader: Sendable {
     private func checkpoint(_ batch: ImportBatch, counts: BatchCounts, rejections: [RowRejection], on connection: PostgresConnection) async throws {
         let listed = rejections.prefix(100).map { ImportRowError(row: $0.row, column: $0.column, message: Self.storable($0.message)) }
         let errors = String(decoding: try JSONEncoder().encode(Array(listed)), as: UTF8.self)
-        try await connection.query(
+        try await connection.run(
             """
             UPDATE import_jobs SET
                 bytes_read = \(batch.endOffset), next_row = \(batch.nextRow), rows_read = rows_read + \(batch.rowCount),

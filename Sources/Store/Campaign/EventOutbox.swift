@@ -11,7 +11,7 @@ public struct EventOutbox: Sendable {
 
     /// Appends an event in the caller's transaction, so it exists exactly when the change commits.
     public func append(type: String, payload: String, in scope: OrgScope, on connection: PostgresConnection) async throws {
-        try await connection.query(
+        try await connection.run(
             "INSERT INTO events (org_id, type, payload) VALUES (\(scope.orgId), \(type), \(payload)::jsonb)",
             logger: logger
         ).consume()

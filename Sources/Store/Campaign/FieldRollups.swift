@@ -35,9 +35,9 @@ public struct FieldRollups: Sendable {
     public func rollUp(_ scope: OrgScope, settle: Duration, on connection: PostgresConnection) async throws -> FieldRollupOutcome {
         let org = scope.orgId
         // Two runs of one org (a staff trigger beside the nightly one) take turns.
-        try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended('field-rollup:' || \(org)::text, 0))", logger: logger).consume()
+        try await connection.run("SELECT pg_advisory_xact_lock(hashtextextended('field-rollup:' || \(org)::text, 0))", logger: logger).consume()
         let settleSeconds = Double(settle.components.seconds) + Double(settle.components.attoseconds) / 1e18
-        let rows = try await connection.query(
+        let rows = try await connection.run(
             """
             SELECT o.timezone, now() - make_interval(secs => \(settleSeconds)),
                    ((now() AT TIME ZONE o.timezone)::date - 1)::text,
@@ -72,7 +72,7 @@ public struct FieldRollups: Sendable {
             on: connection
         )
         if !days.isEmpty { try await recompute(days, org: org, zone: zone, cutoff: cutoff, on: connection) }
-        try await connection.query(
+        try await connection.run(
             """
             INSERT INTO field_rollup_state (org_id, timezone, cutoff, rolled_through, open_from, rolled_at)
             VALUES (\(org), \(zone), \(cutoff), \(through)::date, \(openFrom), now())
@@ -85,8 +85,8 @@ public struct FieldRollups: Sendable {
     }
 
     private func clear(_ org: UUID, on connection: PostgresConnection) async throws {
-        try await connection.query("DELETE FROM field_rollup_results WHERE org_id = \(org)", logger: logger).consume()
-        try await connection.query("DELETE FROM field_rollup_canvassers WHERE org_id = \(org)", logger: logger).consume()
+        try await connection.run("DELETE FROM field_rollup_results WHERE org_id = \(org)", logger: logger).consume()
+        try await connection.run("DELETE FROM field_rollup_canvassers WHERE org_id = \(org)", logger: logger).consume()
     }
 
     /// Days before `openFrom` holding rows the rollups lack: received after the previous cutoff, or
@@ -100,7 +100,7 @@ public struct FieldRollups: Sendable {
         openFrom: Date,
         on connection: PostgresConnection
     ) async throws -> [String] {
-        let rows = try await connection.query(
+        let rows = try await connection.run(
             """
             SELECT DISTINCT (c.occurred_at AT TIME ZONE \(zone))::date::text AS day FROM (
                 SELECT occurred_at FROM interactions
@@ -119,9 +119,9 @@ public struct FieldRollups: Sendable {
 
     /// Replaces the rollup rows of `days` with aggregates of their interactions received by `cutoff`.
     private func recompute(_ days: [String], org: UUID, zone: String, cutoff: Date, on connection: PostgresConnection) async throws {
-        try await connection.query("DELETE FROM field_rollup_results WHERE org_id = \(org) AND day = ANY(\(days)::date[])", logger: logger)
+        try await connection.run("DELETE FROM field_rollup_results WHERE org_id = \(org) AND day = ANY(\(days)::date[])", logger: logger)
             .consume()
-        try await connection.query("DELETE FROM field_rollup_canvassers WHERE org_id = \(org) AND day = ANY(\(days)::date[])", logger: logger)
+        try await connection.run("DELETE FROM field_rollup_canvassers WHERE org_id = \(org) AND day = ANY(\(days)::date[])", logger: logger)
             .consume()
         // The rows of those days: bounded by the first day's start so the occurred_at index serves it.
         let source = """
@@ -136,7 +136,7 @@ public struct FieldRollups: Sendable {
         bindings.append(zone)
         bindings.append(cutoff)
         bindings.append(days)
-        try await connection.query(
+        try await connection.run(
             PostgresQuery(
                 unsafeSQL: """
                     INSERT INTO field_rollup_results (org_id, day, result, attempts, last_received_at)
@@ -146,7 +146,7 @@ public struct FieldRollups: Sendable {
             ),
             logger: logger
         ).consume()
-        try await connection.query(
+        try await connection.run(
             PostgresQuery(
                 unsafeSQL: """
                     INSERT INTO field_rollup_canvassers (org_id, day, canvasser_id, attempts, contacts, survey_responses)

@@ -42,7 +42,7 @@ extension InteractionRepository {
         -> [UUID: RecordedInteraction]
     {
         var result: [UUID: RecordedInteraction] = [:]
-        let rows = try await connection.query(
+        let rows = try await connection.run(
             """
             INSERT INTO interactions (org_id, client_interaction_uuid, voter_id, assignment_id, list_id, canvasser_id, channel, result,
                                       occurred_at, notes, latitude, longitude)
@@ -64,7 +64,7 @@ extension InteractionRepository {
         for try await (uuid, id) in rows.decode((UUID, UUID).self) { result[uuid] = RecordedInteraction(id: id, created: true) }
         let missing = Array(Set(items.map(\.clientUuid)).subtracting(result.keys))
         if !missing.isEmpty {
-            let existing = try await connection.query(
+            let existing = try await connection.run(
                 "SELECT client_interaction_uuid, id FROM interactions WHERE org_id = \(scope.orgId) AND client_interaction_uuid = ANY(\(missing))",
                 logger: logger
             )
@@ -90,7 +90,7 @@ extension InteractionRepository {
             }
         }
         guard !rows.isEmpty else { return }
-        try await connection.query(
+        try await connection.run(
             """
             INSERT INTO survey_responses (org_id, interaction_id, question_id, answer)
             SELECT \(scope.orgId), t.i, t.q, t.a::jsonb

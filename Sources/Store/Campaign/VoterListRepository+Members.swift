@@ -8,7 +8,7 @@ extension VoterListRepository {
         let unique = Array(Set(voterIds))
         let rows: PostgresRowSequence
         do {
-            rows = try await connection.query(
+            rows = try await connection.run(
                 """
                 WITH wanted AS (SELECT DISTINCT unnest(\(unique)::uuid[]) AS id),
                 known AS (SELECT w.id FROM wanted w JOIN voters v ON v.org_id = \(scope.orgId) AND v.id = w.id),
@@ -40,7 +40,7 @@ extension VoterListRepository {
 
     /// Removes voters and counts them out of the list (lock the list first); returns how many were members.
     public func removeMembers(_ voterIds: [UUID], from list: UUID, in scope: OrgScope, on connection: PostgresConnection) async throws -> Int {
-        let rows = try await connection.query(
+        let rows = try await connection.run(
             """
             WITH removed AS (
                 DELETE FROM list_members WHERE org_id = \(scope.orgId) AND list_id = \(list) AND voter_id = ANY(\(voterIds)) RETURNING voter_id

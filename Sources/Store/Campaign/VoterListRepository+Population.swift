@@ -11,7 +11,7 @@ extension VoterListRepository {
     /// Records a population about to run: the list selects by `criteria` from now on and shows `jobId` as its population.
     public func setPopulation(_ id: UUID, jobId: UUID, criteria: VoterCriteria, in scope: OrgScope, on connection: PostgresConnection) async throws {
         let json = String(decoding: try JSONEncoder().encode(criteria), as: UTF8.self)
-        try await connection.query(
+        try await connection.run(
             """
             UPDATE lists SET source = 'criteria', criteria = \(json)::jsonb, population_job_id = \(jobId), updated_at = now()
             WHERE org_id = \(scope.orgId) AND id = \(id)
@@ -49,7 +49,7 @@ extension VoterListRepository {
         on connection: PostgresConnection
     ) async throws -> PopulationChunkResult {
         let org = scope.orgId
-        let rows = try await connection.query(
+        let rows = try await connection.run(
             """
             WITH matched AS MATERIALIZED (
                 SELECT v.id FROM voters v

@@ -116,24 +116,24 @@ public struct VoterListRepository: Sendable {
     /// Deletes a list without active assignments (their history goes with it; interactions keep their rows).
     public func delete(_ id: UUID, in scope: OrgScope, on connection: PostgresConnection) async throws {
         guard try await lock(id, in: scope, on: connection) else { throw CampaignError.notFound("no list with id \(id.uuidString.lowercased())") }
-        let active = try await connection.query(
+        let active = try await connection.run(
             "SELECT count(*)::int8 FROM assignments WHERE org_id = \(scope.orgId) AND list_id = \(id) AND status = 'active'",
             logger: logger
         )
         for try await n in active.decode(Int.self) where n > 0 {
             throw CampaignError.conflict("the list has \(n) active assignment\(n == 1 ? "" : "s"); complete or revoke them first")
         }
-        try await connection.query(
+        try await connection.run(
             "UPDATE interactions SET list_id = NULL WHERE org_id = \(scope.orgId) AND list_id = \(id)",
             logger: logger
         ).consume()
-        try await connection.query("DELETE FROM assignments WHERE org_id = \(scope.orgId) AND list_id = \(id)", logger: logger).consume()
-        try await connection.query("DELETE FROM lists WHERE org_id = \(scope.orgId) AND id = \(id)", logger: logger).consume()
+        try await connection.run("DELETE FROM assignments WHERE org_id = \(scope.orgId) AND list_id = \(id)", logger: logger).consume()
+        try await connection.run("DELETE FROM lists WHERE org_id = \(scope.orgId) AND id = \(id)", logger: logger).consume()
     }
 
     /// Locks the list row (member counts change under it); false if there is no such list.
     public func lock(_ id: UUID, in scope: OrgScope, on connection: PostgresConnection) async throws -> Bool {
-        for try await _ in try await connection.query("SELECT 1 FROM lists WHERE org_id = \(scope.orgId) AND id = \(id) FOR UPDATE", logger: logger) {
+        for try await _ in try await connection.run("SELECT 1 FROM lists WHERE org_id = \(scope.orgId) AND id = \(id) FOR UPDATE", logger: logger) {
             return true
         }
         return false

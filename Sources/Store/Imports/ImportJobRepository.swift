@@ -103,7 +103,7 @@ public struct ImportJobRepository: Sendable {
     /// twin): the caller returns that one. A holder older than 24 hours gives its key up first.
     public func create(_ draft: ImportDraft, in scope: OrgScope, on connection: PostgresConnection) async throws -> Bool {
         if let key = draft.idempotencyKey {
-            try await connection.query(
+            try await connection.run(
                 """
                 UPDATE import_jobs SET idempotency_key = NULL
                 WHERE org_id = \(scope.orgId) AND idempotency_key = \(key) AND created_at <= now() - interval '24 hours'
@@ -111,7 +111,7 @@ public struct ImportJobRepository: Sendable {
                 logger: logger
             ).consume()
         }
-        let rows = try await connection.query(
+        let rows = try await connection.run(
             """
             INSERT INTO import_jobs (id, org_id, created_by, format, file_name, file_bytes, object_key, idempotency_key)
             VALUES (\(draft.id), \(scope.orgId), \(draft.createdBy), \(draft.format), \(draft.fileName), \(draft.fileBytes),
