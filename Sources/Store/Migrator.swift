@@ -33,20 +33,20 @@ public struct Migrator: Sendable {
     public func migrate() async throws -> [String] {
         let files = try Self.files()
         return try await client.withConnection { connection in
-            _ = try await connection.query("SELECT pg_advisory_lock(\(Self.lockKey))", logger: logger)
+            _ = try await connection.run("SELECT pg_advisory_lock(\(Self.lockKey))", logger: logger)
             do {
                 let applied = try await apply(files, on: connection)
-                _ = try await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
+                _ = try await connection.run("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
                 return applied
             } catch {
-                _ = try? await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
+                _ = try? await connection.run("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
                 throw error
             }
         }
     }
 
     private func apply(_ files: [(name: String, sql: String)], on connection: PostgresConnection) async throws -> [String] {
-        try await connection.query(
+        try await connection.run(
             """
             CREATE TABLE IF NOT EXISTS schema_migrations (
                 version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())
@@ -54,7 +54,7 @@ public struct Migrator: Sendable {
             logger: logger
         )
         var done = Set<String>()
-        for try await version in try await connection.query("SELECT version FROM schema_migrations", logger: logger)
+        for try await version in try await connection.run("SELECT version FROM schema_migrations", logger: logger)
             .decode(String.self)
         {
             done.insert(version)
@@ -62,14 +62,14 @@ public struct Migrator: Sendable {
         var applied: [String] = []
         for file in files where !done.contains(file.name) {
             do {
-                _ = try await connection.query("BEGIN", logger: logger)
+                _ = try await connection.run("BEGIN", logger: logger)
                 for statement in SQLScript.statements(file.sql) {
-                    _ = try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                    _ = try await connection.run(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
-                _ = try await connection.query("INSERT INTO schema_migrations (version) VALUES (\(file.name))", logger: logger)
-                _ = try await connection.query("COMMIT", logger: logger)
+                _ = try await connection.run("INSERT INTO schema_migrations (version) VALUES (\(file.name))", logger: logger)
+                _ = try await connection.run("COMMIT", logger: logger)
             } catch {
-                _ = try? await connection.query("ROLLBACK", logger: logger)
+                _ = try? await connection.run("ROLLBACK", logger: logger)
                 throw StoreError.migrationFailed(file: file.name, reason: String(reflecting: error))
             }
             logger.info("migration applied", metadata: ["migration": .string(file.name)])

@@ -73,8 +73,13 @@ import Testing
                 let allSlots = try await o.jobs.queue.redis.command("ZCARD", active).int
                 return orgSlots == 0 && allSlots == 0
             }
-            for loop in ["pull", "heartbeat"] {
-                #expect(o.h.logs.lines.contains { $0.contains("\(loop) recovered after") }, "the \(loop) loop logged its recovery")
+            let lines = o.h.logs.lines
+            #expect(lines.contains { $0.contains("pull recovered after") }, "the pull loop logged its recovery")
+            // The heartbeat fails only if one with leases to extend fell inside the freeze; when it did, it recovers.
+            if lines.contains(where: { $0.contains("\"heartbeat failed\"") }) {
+                try await waitUntil("the heartbeat loop logs its recovery", timeout: .seconds(10)) {
+                    o.h.logs.lines.contains { $0.contains("heartbeat recovered after") }
+                }
             }
             await worker.stop()
         }
