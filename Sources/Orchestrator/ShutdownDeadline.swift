@@ -8,7 +8,7 @@ import Glibc
 #endif
 
 /// The promise that SIGTERM ends the process within the grace period plus a few seconds, whatever
-/// Postgres or Redis are doing. The services drain in order (see `runServices`); a step that
+/// Postgres or Redis are doing. The services drain in order (see `apiServices` and `runRole`); a step that
 /// hangs (a ledger write stuck in the database client, a pipeline ignoring cancellation) is not
 /// waited for past the deadline: what was not handed back is logged, and its leases expire so the
 /// sweeper of another worker requeues those jobs.
