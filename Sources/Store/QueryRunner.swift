@@ -10,24 +10,27 @@ import PostgresNIO
 /// the caller then waits forever, holding its pool lease. Postgres stopping or failing over does
 /// exactly that to statements in flight; `run` stops waiting once the connection is closed.
 public protocol QueryRunner: Sendable {
-    func run(_ query: PostgresQuery, logger: Logger) async throws -> PostgresRowSequence
+    func run(_ query: PostgresQuery, logger: Logger) async throws -> QueryRows
 }
 
 extension PostgresConnection: QueryRunner {
-    public func run(_ query: PostgresQuery, logger: Logger) async throws -> PostgresRowSequence {
+    public func run(_ query: PostgresQuery, logger: Logger) async throws -> QueryRows {
         guard !isClosed else { throw ConnectionClosed() }
-        return try await Abandon.race({ try await self.query(query, logger: logger) }) { giveUp in
+        let rows = try await Abandon.race({ try await self.query(query, logger: logger) }) { giveUp in
             ConnectionCloseWatch.shared.watch(self, giveUp: giveUp)
         }
+        return QueryRows(source: .streamed(rows))
     }
 }
 
 extension PostgresClient: QueryRunner {
-    /// The statement on a leased connection, through the connection's `run`. The lease is given
-    /// back once the statement has answered; rows still streaming are read off the connection
-    /// before the next lease's statements run (PostgresNIO queues statements per connection).
-    public func run(_ query: PostgresQuery, logger: Logger) async throws -> PostgresRowSequence {
-        try await withConnection { connection in try await connection.run(query, logger: logger) }
+    /// The statement on a leased connection, through the connection's `run`; its rows are read
+    /// before the lease is given back (a statement through the pool reads a page, a batch: stream
+    /// a large result on a connection of your own, `withConnection`, as the export does).
+    public func run(_ query: PostgresQuery, logger: Logger) async throws -> QueryRows {
+        try await withConnection { connection in
+            QueryRows(source: .read(try await connection.run(query, logger: logger).collect()))
+        }
     }
 
     /// A transaction on one leased connection: `BEGIN`, `body`, `COMMIT`, or `ROLLBACK` when

@@ -66,10 +66,3 @@ public struct UserRepository: Sendable {
             .consume()
     }
 }
-
-extension PostgresRowSequence {
-    /// Drains the sequence (for statements whose rows nobody reads).
-    public func consume() async throws {
-        for try await _ in self {}
-    }
-}

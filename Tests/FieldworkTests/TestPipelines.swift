@@ -62,3 +62,10 @@ struct OrgProbePipeline: OrgPipeline {
         seen.update { $0[context.jobId] = scope.orgId }
     }
 }
+
+extension PostgresRowSequence {
+    /// Drains the sequence (the tests' own statements through PostgresNIO's `query`).
+    func consume() async throws {
+        for try await _ in self {}
+    }
+}

@@ -1,5 +1,6 @@
 import NIOCore
 import PostgresNIO
+import Store
 import Synchronization
 
 /// A query's rows as CSV chunks of about `chunkBytes`: the byte-order mark and header first, then rows as the
@@ -7,13 +8,13 @@ import Synchronization
 /// rows holds one chunk at a time.
 struct CSVChunks: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
-    let rows: PostgresRowSequence
+    let rows: QueryRows
     let header: [String]
     let counter: RowCounter
     var chunkBytes = 256 * 1024
 
     struct AsyncIterator: AsyncIteratorProtocol {
-        var rows: PostgresRowSequence.AsyncIterator
+        var rows: QueryRows.AsyncIterator
         let chunks: CSVChunks
         var started = false
         var done = false

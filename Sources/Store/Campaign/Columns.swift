@@ -40,7 +40,7 @@ struct Columns {
 extension Page {
     /// A newest-first page from `limit + 1` rows, each decoded into an item and its `(time, id)` cursor.
     static func newestFirst(
-        _ rows: PostgresRowSequence,
+        _ rows: QueryRows,
         limit: Int,
         _ decode: (inout Columns) throws -> (Item, PageCursor)
     ) async throws -> Page<Item> {

@@ -77,7 +77,7 @@ public struct InteractionRepository: Sendable {
     /// only voters on their active assignments.
     public func visibleVoters(_ voterIds: [UUID], canvasser: UUID?, in scope: OrgScope, on db: some QueryRunner) async throws -> Set<UUID> {
         guard !voterIds.isEmpty else { return [] }
-        let rows: PostgresRowSequence
+        let rows: QueryRows
         if let canvasser {
             rows = try await db.run(
                 """

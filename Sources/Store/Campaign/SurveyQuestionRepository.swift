@@ -24,7 +24,7 @@ public struct SurveyQuestionRepository: Sendable {
         )
     }
 
-    static func first(_ rows: PostgresRowSequence) async throws -> SurveyQuestion? {
+    static func first(_ rows: QueryRows) async throws -> SurveyQuestion? {
         for try await row in rows {
             var columns = Columns(row)
             return try read(&columns)

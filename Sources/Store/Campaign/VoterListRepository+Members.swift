@@ -6,7 +6,7 @@ extension VoterListRepository {
     /// voter deleted by a transaction that committed meanwhile is `notFound` / `conflict`, not a 500.
     public func addMembers(_ voterIds: [UUID], to list: UUID, in scope: OrgScope, on connection: PostgresConnection) async throws -> MembersAdded {
         let unique = Array(Set(voterIds))
-        let rows: PostgresRowSequence
+        let rows: QueryRows
         do {
             rows = try await connection.run(
                 """

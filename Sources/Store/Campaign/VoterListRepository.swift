@@ -37,7 +37,7 @@ public struct VoterListRepository: Sendable {
         return ListPopulation(jobId: jobId, status: .init(ledgerState: state))
     }
 
-    static func first(_ rows: PostgresRowSequence) async throws -> VoterList? {
+    static func first(_ rows: QueryRows) async throws -> VoterList? {
         for try await row in rows {
             var columns = Columns(row)
             return try read(&columns)
