@@ -31,13 +31,14 @@ public enum Deadline {
 }
 
 /// Runs a call that may never return in a task of its own, so that the caller can stop waiting
-/// for it: when `watch` gives up (or the caller is cancelled) the caller gets that error at once
-/// and the abandoned call's task is cancelled, whether or not it ever ends.
+/// for it: when `watch` gives up (or the caller is cancelled) the caller gets that error at once,
+/// `abandoned` runs, and the abandoned call's task is cancelled, whether or not it ever ends.
 enum Abandon {
     /// `watch` is handed a function to give up with an error; it returns what stops the watching
     /// once the race is decided (a timer's cancel, say).
     static func race<T: Sendable>(
         _ body: @escaping @Sendable () async throws -> T,
+        abandoned: @escaping @Sendable () -> Void = {},
         watch: (@escaping @Sendable (any Error) -> Void) -> @Sendable () -> Void
     ) async throws -> T {
         let race = Race<T>()
@@ -47,11 +48,11 @@ enum Abandon {
                 let work = Task {
                     do { race.finish(.success(try await body())) } catch { race.finish(.failure(error)) }
                 }
-                let stopWatching = watch { race.finish(.failure($0)) }
+                let stopWatching = watch { if race.finish(.failure($0)) { abandoned() } }
                 race.onFinish { work.cancel(); stopWatching() }
             }
         } onCancel: {
-            race.finish(.failure(CancellationError()))
+            if race.finish(.failure(CancellationError())) { abandoned() }
         }
     }
 }
@@ -86,18 +87,21 @@ private final class Race<T: Sendable>: Sendable {
         if now { cleanup() }
     }
 
-    func finish(_ result: Result<T, any Error>) {
-        let (continuation, cleanup) = state.withLock { state -> (CheckedContinuation<T, any Error>?, (@Sendable () -> Void)?) in
-            guard !state.done else { return (nil, nil) }
+    /// True when this outcome decided the race.
+    @discardableResult
+    func finish(_ result: Result<T, any Error>) -> Bool {
+        let (decided, continuation, cleanup) = state.withLock { state -> (Bool, CheckedContinuation<T, any Error>?, (@Sendable () -> Void)?) in
+            guard !state.done else { return (false, nil, nil) }
             state.done = true
             if state.continuation == nil { state.early = result }
             defer {
                 state.continuation = nil
                 state.cleanup = nil
             }
-            return (state.continuation, state.cleanup)
+            return (true, state.continuation, state.cleanup)
         }
         continuation?.resume(with: result)
         cleanup?()
+        return decided
     }
 }

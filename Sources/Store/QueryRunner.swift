@@ -16,10 +16,19 @@ public protocol QueryRunner: Sendable {
 extension PostgresConnection: QueryRunner {
     public func run(_ query: PostgresQuery, logger: Logger) async throws -> QueryRows {
         guard !isClosed else { throw ConnectionClosed() }
-        let rows = try await Abandon.race({ try await self.query(query, logger: logger) }) { giveUp in
+        let rows = try await Abandon.race({ try await self.query(query, logger: logger) }, abandoned: closeAbandoned) { giveUp in
             ConnectionCloseWatch.shared.watch(self, giveUp: giveUp)
         }
         return QueryRows(source: .streamed(rows))
+    }
+}
+
+extension PostgresConnection {
+    /// Closes a connection whose statement was given up while in flight (its caller cancelled, a
+    /// deadline, the connection closing): its protocol state is unknown, and a pool that got it
+    /// back would queue the next statement behind one that may never answer.
+    @Sendable func closeAbandoned() {
+        let _: EventLoopFuture<Void> = close()
     }
 }
 
@@ -63,9 +72,10 @@ extension PostgresConnection {
     /// `COPY table (columns) FROM STDIN` of `rows` (text format), given up like `run` when the connection closes.
     public func copy(_ rows: ByteBuffer, into table: String, columns: [String], logger: Logger) async throws {
         guard !isClosed else { throw ConnectionClosed() }
-        try await Abandon.race({
-            try await self.copyFrom(table: table, columns: columns, logger: logger) { writer in try await writer.write(rows) }
-        }) { giveUp in
+        try await Abandon.race(
+            { try await self.copyFrom(table: table, columns: columns, logger: logger) { writer in try await writer.write(rows) } },
+            abandoned: closeAbandoned
+        ) { giveUp in
             ConnectionCloseWatch.shared.watch(self, giveUp: giveUp)
         }
     }
