@@ -14,9 +14,6 @@ public enum DatabaseOutage {
         case let error as PSQLError:
             guard let state = error.serverInfo?[.sqlState] else { return true }
             return unavailableStates.contains(state)
-        case let error as PostgresTransactionError:
-            guard let cause = error.closureError ?? error.beginError ?? error.commitError else { return false }
-            return matches(cause)
         default:
             return false
         }

@@ -15,20 +15,20 @@ public protocol QueryRunner: Sendable {
 
 extension PostgresConnection: QueryRunner {
     public func run(_ query: PostgresQuery, logger: Logger) async throws -> QueryRows {
-        guard !isClosed else { throw ConnectionClosed() }
-        let rows = try await Abandon.race({ try await self.query(query, logger: logger) }, abandoned: closeAbandoned) { giveUp in
-            ConnectionCloseWatch.shared.watch(self, giveUp: giveUp)
-        }
-        return QueryRows(source: .streamed(rows))
+        QueryRows(source: .streamed(try await guarded { try await self.query(query, logger: logger) }))
     }
 }
 
 extension PostgresConnection {
-    /// Closes a connection whose statement was given up while in flight (its caller cancelled, a
-    /// deadline, the connection closing): its protocol state is unknown, and a pool that got it
-    /// back would queue the next statement behind one that may never answer.
-    @Sendable func closeAbandoned() {
-        let _: EventLoopFuture<Void> = close()
+    /// `statement` (one written to this connection), given up with `ConnectionClosed` once the
+    /// connection closes. A statement given up while in flight for any reason (its caller
+    /// cancelled, a deadline, the close) closes the connection: its protocol state is unknown, and
+    /// a pool that got it back would queue the next statement behind one that may never answer.
+    func guarded<T: Sendable>(_ statement: @escaping @Sendable () async throws -> T) async throws -> T {
+        guard !isClosed else { throw ConnectionClosed() }
+        return try await Abandon.race(statement, abandoned: { let _: EventLoopFuture<Void> = self.close() }) { giveUp in
+            ConnectionCloseWatch.shared.watch(self, giveUp: giveUp)
+        }
     }
 }
 
@@ -71,12 +71,6 @@ extension Error {
 extension PostgresConnection {
     /// `COPY table (columns) FROM STDIN` of `rows` (text format), given up like `run` when the connection closes.
     public func copy(_ rows: ByteBuffer, into table: String, columns: [String], logger: Logger) async throws {
-        guard !isClosed else { throw ConnectionClosed() }
-        try await Abandon.race(
-            { try await self.copyFrom(table: table, columns: columns, logger: logger) { writer in try await writer.write(rows) } },
-            abandoned: closeAbandoned
-        ) { giveUp in
-            ConnectionCloseWatch.shared.watch(self, giveUp: giveUp)
-        }
+        try await guarded { try await self.copyFrom(table: table, columns: columns, logger: logger) { writer in try await writer.write(rows) } }
     }
 }

@@ -43,7 +43,7 @@ struct ErrorEnvelopeMiddleware: RouterMiddleware {
     }
 
     /// Maps any error to the envelope. Handler errors arrive wrapped in the runtime's `ServerError`,
-    /// transaction errors in `PostgresTransactionError`: both are unwrapped here.
+    /// unwrapped here (transactions rethrow the body's own error: `PostgresClient.inTransaction`).
     func render(_ error: any Error) -> APIError {
         switch error {
         case let error as APIError:
@@ -61,9 +61,6 @@ struct ErrorEnvelopeMiddleware: RouterMiddleware {
                 return .validation("invalid request: \(error.causeDescription)")
             }
             return render(error.underlyingError)
-        case let error as PostgresTransactionError:
-            guard let cause = error.closureError ?? error.beginError ?? error.commitError ?? error.rollbackError else { return .internal }
-            return render(cause)
         case let error as HTTPError:
             return render(httpError: error)
         case _ where DatabaseOutage.matches(error):

@@ -16,13 +16,8 @@ public final class ShutdownState: Sendable {
     /// The process's one state, set by the orchestrator's signal watcher.
     public static let process = ShutdownState()
 
-    public init() {}
-
     /// True from the first stop signal on.
     public var isDraining: Bool { state.withLock { $0.drainingSince != nil } }
-
-    /// Requests admitted before the process began to stop and not answered yet.
-    public var requestsInFlight: Int { state.withLock { $0.inFlight } }
 
     /// Marks the process as stopping (the first call counts).
     public func beginDraining() { state.withLock { $0.drainingSince = $0.drainingSince ?? .now } }
