@@ -67,7 +67,10 @@ import Testing
                     "SELECT count(*) FROM voters WHERE org_id = \(org.id) AND updated_at > created_at + interval '1 millisecond'", as: Int.self
                 )
                 #expect(untouched == 3, "only the changed rows were rewritten")
-                #expect(try await o.scalar("SELECT count(*) FROM import_row_keys", as: Int.self) == 0, "scratch rows go when an import ends")
+                let timeOrdered = try await o.scalar(
+                    "SELECT count(*) FROM voters WHERE org_id = \(org.id) AND substr(id::text, 15, 1) = '7'", as: Int.self
+                )
+                #expect(timeOrdered == 60, "imported voters get time-ordered (version 7) ids")
             }
         }
     }

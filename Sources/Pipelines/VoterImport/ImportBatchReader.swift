@@ -9,16 +9,19 @@ final class ImportBatchReader: @unchecked Sendable {
     private var offset: Int64
     private var nextRow: Int
     private var finished = false
+    private var firstRows: FirstRows
 
-    private init(parser: VoterFileParser, chunks: ObjectBody.AsyncIterator, offset: Int64, nextRow: Int) {
+    private init(parser: VoterFileParser, chunks: ObjectBody.AsyncIterator, offset: Int64, nextRow: Int, firstRows: FirstRows) {
         self.parser = parser
         self.chunks = chunks
         self.offset = offset
         self.nextRow = nextRow
+        self.firstRows = firstRows
     }
 
-    /// Opens `key` at the checkpoint: past the start, the header is read from offset 0 first (its notes were
-    /// recorded by the attempt that read it), then the parser resumes at `offset`, row `nextRow`.
+    /// Opens `key` at the checkpoint: past the start, the rows before `offset` are parsed again first (the header, whose
+    /// notes the attempt that read it recorded, and the registration numbers already loaded, so a later duplicate is
+    /// still rejected), then the parser resumes at `offset`, row `nextRow`.
     static func open(
         _ store: any ObjectStore,
         key: String,
@@ -27,16 +30,20 @@ final class ImportBatchReader: @unchecked Sendable {
         nextRow: Int
     ) async throws -> ImportBatchReader {
         var parser = VoterFileParser(format: format)
+        var firstRows = FirstRows()
         if offset > 0 {
             var head = try await store.get(key, from: 0).makeAsyncIterator()
-            while parser.header == nil, let chunk = try await head.next() {
-                _ = try parser.parse(chunk)
+            var read: Int64 = 0
+            while read < offset, let chunk = try await head.next() {
+                let take = Int(min(Int64(chunk.readableBytes), offset - read))
+                read += Int64(take)
+                _ = firstRows.admit(try parser.parse(chunk.getSlice(at: chunk.readerIndex, length: take) ?? chunk).records)
             }
             guard parser.header != nil else { throw NotAVoterFile("the file no longer has a header row") }
             parser.resume(at: offset, row: nextRow)
         }
         let body = try await store.get(key, from: offset)
-        return ImportBatchReader(parser: parser, chunks: body.makeAsyncIterator(), offset: offset, nextRow: nextRow)
+        return ImportBatchReader(parser: parser, chunks: body.makeAsyncIterator(), offset: offset, nextRow: nextRow, firstRows: firstRows)
     }
 
     /// The next batch: at least `rows` rows, or what arrived within `time` (so progress moves on a slow store);
@@ -58,8 +65,9 @@ final class ImportBatchReader: @unchecked Sendable {
     }
 
     private func add(_ parsed: ParsedRows, to batch: inout ImportBatch) {
-        batch.records += parsed.records
-        batch.rejections += parsed.rejections
+        let (admitted, duplicates) = firstRows.admit(parsed.records)
+        batch.records += admitted
+        batch.rejections += parsed.rejections + duplicates
         batch.endOffset = parsed.endOffset
         batch.nextRow = parsed.nextRow
         offset = parsed.endOffset

@@ -4,9 +4,10 @@ import Logging
 import PostgresNIO
 import Store
 
-/// Loads one batch into `voters` inside the job's fenced transaction: `COPY` into a staging table, rejects a
-/// registration number the file had on an earlier row, then one set-based update (only rows that change; a blank
-/// cell keeps the stored value) and one insert, then the rejections and the checkpoint, all committed together.
+/// Loads one batch into `voters` inside the job's fenced transaction: `COPY` into a staging table, then one set-based
+/// update (only rows that change; a blank cell keeps the stored value) and one insert, then the rejections and the
+/// checkpoint, all committed together. (A registration number the file had on an earlier row never gets here: the
+/// reader rejects it, see `FirstRows`.)
 /// It never deletes a voter and never touches interactions, list members or assignments.
 struct VoterBatchLoader: Sendable {
     let importId: UUID
@@ -30,19 +31,9 @@ struct VoterBatchLoader: Sendable {
         var rejections = batch.rejections
         if !batch.records.isEmpty {
             try await stage(batch.records, on: connection)
-            let duplicates = try await markDuplicates(on: connection)
-            rejections += duplicates
             counts.updated = try await count("WITH changed AS (\(unescaped: updateSQL) RETURNING 1) SELECT count(*) FROM changed", on: connection)
             counts.inserted = try await count("WITH added AS (\(unescaped: insertSQL) RETURNING 1) SELECT count(*) FROM added", on: connection)
-            counts.unchanged = batch.records.count - duplicates.count - counts.updated - counts.inserted
-            try await connection.run(
-                """
-                INSERT INTO import_row_keys (import_id, external_id, row_no)
-                SELECT \(importId), external_id, row_no FROM import_staging WHERE dup_of IS NULL
-                ON CONFLICT DO NOTHING
-                """,
-                logger: logger
-            ).consume()
+            counts.unchanged = batch.records.count - counts.updated - counts.inserted
         }
         rejections.sort { $0.row < $1.row }
         counts.rejected = rejections.count { $0.row > 1 }
@@ -59,49 +50,13 @@ struct VoterBatchLoader: Sendable {
                 birth_year integer, sex text, race text, party text, res_house_number text, res_house_fraction text,
                 res_street_direction text, res_street_name text, res_unit text, res_city text, res_state text, res_zip5 text,
                 res_zip4 text, parish text, ward text, precinct text, congressional_district text, senate_district text,
-                house_district text, registration_date date, status text, phone text, extra jsonb NOT NULL, dup_of integer
+                house_district text, registration_date date, status text, phone text, extra jsonb NOT NULL
             ) ON COMMIT DROP
             """,
             logger: logger
         ).consume()
         let rows = StagingRows.encode(records)
         try await connection.copy(rows, into: "import_staging", columns: Self.stagingColumns, logger: logger)
-    }
-
-    /// Rows whose registration number an earlier row had (an earlier batch, or this one): rejected, citing that row.
-    private func markDuplicates(on connection: PostgresConnection) async throws -> [RowRejection] {
-        try await connection.run(
-            """
-            UPDATE import_staging s SET dup_of = k.row_no FROM import_row_keys k
-            WHERE k.import_id = \(importId) AND k.external_id = s.external_id
-            """,
-            logger: logger
-        ).consume()
-        try await connection.run(
-            """
-            UPDATE import_staging s SET dup_of = f.first_row
-            FROM (SELECT external_id, min(row_no) AS first_row FROM import_staging WHERE dup_of IS NULL
-                  GROUP BY external_id HAVING count(*) > 1) f
-            WHERE s.external_id = f.external_id AND s.row_no > f.first_row AND s.dup_of IS NULL
-            """,
-            logger: logger
-        ).consume()
-        let rows = try await connection.run(
-            "SELECT row_no, external_id, dup_of FROM import_staging WHERE dup_of IS NOT NULL ORDER BY row_no",
-            logger: logger
-        )
-        var found: [RowRejection] = []
-        for try await (row, externalId, first) in rows.decode((Int, String, Int).self) {
-            found.append(
-                RowRejection(
-                    row: row,
-                    column: "externalId",
-                    message: "registration number \(externalId) is also on row \(first); this later row is skipped",
-                    rawText: externalId
-                )
-            )
-        }
-        return found
     }
 
     /// Existing voters whose values change: a blank (NULL) cell keeps the stored value; unchanged rows are not written.
@@ -111,7 +66,7 @@ struct VoterBatchLoader: Sendable {
         return """
             UPDATE voters v SET \(set.joined(separator: ", ")), extra = v.extra || s.extra, updated_at = now()
             FROM import_staging s
-            WHERE v.org_id = '\(orgId.uuidString.lowercased())' AND v.external_id = s.external_id AND s.dup_of IS NULL
+            WHERE v.org_id = '\(orgId.uuidString.lowercased())' AND v.external_id = s.external_id
               AND (\(differs.joined(separator: " OR ")) OR (v.extra || s.extra) IS DISTINCT FROM v.extra)
             """
     }
@@ -125,7 +80,7 @@ struct VoterBatchLoader: Sendable {
             INSERT INTO voters (org_id, external_id, first_name, last_name, status, extra, \(plain))
             SELECT \(org), s.external_id, COALESCE(s.first_name, ''), s.last_name, COALESCE(s.status, 'active'), s.extra, \(values)
             FROM import_staging s
-            WHERE s.dup_of IS NULL AND NOT EXISTS (SELECT 1 FROM voters v WHERE v.org_id = \(org) AND v.external_id = s.external_id)
+            WHERE NOT EXISTS (SELECT 1 FROM voters v WHERE v.org_id = \(org) AND v.external_id = s.external_id)
             ON CONFLICT (org_id, external_id) DO NOTHING
             """
     }

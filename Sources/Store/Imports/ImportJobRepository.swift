@@ -151,8 +151,6 @@ public struct ImportJobRepository: Sendable {
             WITH ended AS (
                 UPDATE import_jobs SET status = \(status.rawValue), failure_reason = \(reason), finished_at = now(), updated_at = now()
                 WHERE org_id = \(scope.orgId) AND id = \(id) RETURNING id
-            ), keys AS (
-                DELETE FROM import_row_keys WHERE import_id IN (SELECT id FROM ended)
             )
             DELETE FROM import_rejections WHERE import_id IN (SELECT id FROM ended)
             """,
