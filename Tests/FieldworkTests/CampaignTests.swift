@@ -49,11 +49,17 @@ import Testing
             specs[0]["lastName"] = "Thibodeaux"
             specs[1]["lastName"] = "Thibault"
             specs[2]["precinct"] = "P9"
+            specs[4]["firstName"] = "Ozymandias"
+            specs[4]["lastName"] = "Landry"
             let ids = try await Self.voters(h, token: admin, specs)
             let dup = try await h.call(.post, "/api/v1/voters", token: admin, json: specs[0])
             #expect(dup.status == .conflict)
             let search = try await h.call(.get, "/api/v1/voters?q=thib&includeTotal=true", token: admin)
             #expect(search.json["total"] as? Int == 2 && (search.json["items"] as? [Any])?.count == 2, "\(search.text)")
+            for q in ["ozym", "ozymandias%20la"] {
+                let byName = try await h.call(.get, "/api/v1/voters?q=\(q)", token: admin)
+                #expect((byName.json["items"] as? [[String: Any]])?.map { $0["id"] as? String } == [ids[4]], "q=\(q): \(byName.text)")
+            }
             let byExternal = try await h.call(.get, "/api/v1/voters?q=\(specs[3]["externalId"]!)", token: admin)
             #expect((byExternal.json["items"] as? [[String: Any]])?.first?["id"] as? String == ids[3])
             let precinct = try await h.call(.get, "/api/v1/voters?precinct=P9", token: admin)

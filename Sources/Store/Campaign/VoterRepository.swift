@@ -15,13 +15,15 @@ public struct VoterRepository: Sendable {
         text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
     }
 
+    /// `q` matches a prefix of the last name, of "first last" (which covers a first-name prefix) or of the
+    /// registration number.
     static func condition(_ scope: OrgScope, _ filter: VoterFilter) -> PostgresQuery {
         let prefix = filter.q.map { likeEscaped($0.lowercased()) + "%" }
         let exact = filter.q.map { likeEscaped($0) + "%" }
         let status = filter.status?.rawValue
         return """
             v.org_id = \(scope.orgId)
-              AND (\(prefix)::text IS NULL OR lower(v.last_name) LIKE \(prefix) OR lower(v.first_name) LIKE \(prefix)
+              AND (\(prefix)::text IS NULL OR lower(v.last_name) LIKE \(prefix)
                    OR lower(v.first_name || ' ' || v.last_name) LIKE \(prefix) OR v.external_id LIKE \(exact))
               AND (\(filter.parish)::text IS NULL OR v.parish = \(filter.parish))
               AND (\(filter.precinct)::text IS NULL OR v.precinct = \(filter.precinct))
