@@ -341,7 +341,7 @@ def markdown(mode, results):
             lines.append(f"| first import, S3 store (moto on loopback) | {r['rows']:,} | {r['bytes'] / 1e6:.0f} | "
                          f"{r['seconds']:.1f} ({r['upload_seconds']:.1f}) | {rate(r):,.0f} | | | {r['rss_mb']:.0f} | "
                          f"inserted {p['inserted']:,}, rejected {p['rejected']:,} |")
-        lines += [""] + [f"Schema floor, {run['rows']:,} rows: the same rows put into `voters` (its 13 indexes) by one `INSERT … SELECT` "
+        lines += [""] + [f"Schema floor, {run['rows']:,} rows: the same rows put into `voters` (all 11 of its indexes) by one `INSERT … SELECT` "
                          f"from the `\\copy` table, rolled back: {run['floor']['voters_insert_select']['seconds']:.1f} s, "
                          f"**{rate(run['floor']['voters_insert_select']):,.0f} rows/s**; the first import reaches "
                          f"{run['floor']['voters_insert_select']['seconds'] / run['first']['seconds']:.0%} of that rate."
