@@ -55,7 +55,8 @@ enum ExportQuery {
         switch kind {
         case .voters:
             let columns = voterColumns.map(\.sql).joined(separator: ", ")
-            return "SELECT \(unescaped: columns) FROM voters v WHERE v.org_id = \(org) ORDER BY v.external_id"
+            // Byte order (`~<~`), which `voters_external_id_key` (text_pattern_ops) hands out without a sort.
+            return "SELECT \(unescaped: columns) FROM voters v WHERE v.org_id = \(org) ORDER BY v.external_id USING ~<~"
         case .listMembers:
             let columns = (voterColumns.map(\.sql) + [utc("m.added_at")]).joined(separator: ", ")
             return """
