@@ -29,12 +29,9 @@ struct CSVChunks: AsyncSequence, Sendable {
                 out.writeBytes(CSVWriter.byteOrderMark)
                 writer.writeRow(chunks.header, into: &out)
             }
-            var cells: [ByteBuffer?] = []
             var count = 0
             while out.readableBytes < chunks.chunkBytes, let row = try await rows.next() {
-                cells.removeAll(keepingCapacity: true)
-                for cell in row { cells.append(cell.bytes) }
-                writer.writeRow(cells, into: &out)
+                writer.writeRow(row.lazy.map(\.bytes), into: &out)
                 count += 1
             }
             chunks.counter.add(count)

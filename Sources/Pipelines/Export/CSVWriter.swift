@@ -13,17 +13,19 @@ public struct CSVWriter: Sendable {
     public init() {}
 
     /// Appends one record (nil cells are empty) and its CRLF.
-    public func writeRow(_ cells: [ByteBuffer?], into out: inout ByteBuffer) {
-        for (index, cell) in cells.enumerated() {
-            if index > 0 { out.writeInteger(UInt8(ascii: ",")) }
+    public func writeRow<Cells: Sequence>(_ cells: Cells, into out: inout ByteBuffer) where Cells.Element == ByteBuffer? {
+        var first = true
+        for cell in cells {
+            if !first { out.writeInteger(UInt8(ascii: ",")) }
+            first = false
             if let cell { writeCell(cell.readableBytesView, into: &out) }
         }
-        out.writeBytes([UInt8(ascii: "\r"), UInt8(ascii: "\n")])
+        out.writeInteger(UInt16(0x0D0A))
     }
 
     /// Appends one record of strings.
     public func writeRow(_ cells: [String], into out: inout ByteBuffer) {
-        writeRow(cells.map { ByteBuffer(string: $0) }, into: &out)
+        writeRow(cells.map { Optional(ByteBuffer(string: $0)) }, into: &out)
     }
 
     func writeCell<Bytes: Collection>(_ bytes: Bytes, into out: inout ByteBuffer) where Bytes.Element == UInt8 {
