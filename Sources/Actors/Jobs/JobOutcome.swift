@@ -34,7 +34,7 @@ struct JobOutcome {
             error = failure
             ending = self.failure(
                 type: String(describing: type(of: failure)),
-                message: String(describing: failure),
+                message: ErrorDescription.of(failure),
                 retryable: !(failure is NonRetryableError)
             )
         case (.notStarted, nil):
@@ -81,7 +81,7 @@ struct JobOutcome {
                 return
             }
             var metadata: Logger.Metadata = ["duration_ms": .stringConvertible(ms), "state": .string(after.state.rawValue)]
-            if let error { metadata["error"] = .string(String(describing: error)) }
+            if let error { metadata["error"] = .string(ErrorDescription.of(error)) }
             switch after.state {
             case .succeeded:
                 JobMetrics.succeeded(config.name).increment()
