@@ -16,7 +16,7 @@ struct FirstRows: Sendable {
         admitted.reserveCapacity(records.count)
         var duplicates: [RowRejection] = []
         for record in records {
-            if let first = firstRow(record.externalId) {
+            if let first = firstRow(of: record.externalId, elseRemember: Int32(clamping: record.row)) {
                 duplicates.append(
                     RowRejection(
                         row: record.row,
@@ -26,20 +26,22 @@ struct FirstRows: Sendable {
                     )
                 )
             } else {
-                remember(record.externalId, row: Int32(clamping: record.row))
                 admitted.append(record)
             }
         }
         return (admitted, duplicates)
     }
 
-    private func firstRow(_ id: String) -> Int32? {
-        if let key = Self.numericKey(id) { return numeric[key] }
-        return other[id]
+    /// The row `id` was first seen on; nil, remembering `row` for it, when this is its first row.
+    private mutating func firstRow(of id: String, elseRemember row: Int32) -> Int32? {
+        if let key = Self.numericKey(id) { return Self.firstRow(in: &numeric, key, elseRemember: row) }
+        return Self.firstRow(in: &other, id, elseRemember: row)
     }
 
-    private mutating func remember(_ id: String, row: Int32) {
-        if let key = Self.numericKey(id) { numeric[key] = row } else { other[id] = row }
+    private static func firstRow<Key: Hashable>(in rows: inout [Key: Int32], _ key: Key, elseRemember row: Int32) -> Int32? {
+        if let first = rows[key] { return first }
+        rows[key] = row
+        return nil
     }
 
     /// 1 to 17 ASCII digits as their value with the digit count in the top bits, so "0042" and "42" stay apart
