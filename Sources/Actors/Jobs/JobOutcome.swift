@@ -63,7 +63,7 @@ struct JobOutcome {
                 logger.warning("outcome rejected: the lease was taken over by a later attempt", metadata: ["duration_ms": .stringConvertible(ms)])
             }
         } catch {
-            logger.error("cannot record the job's outcome", metadata: ["error": .string("\(error)")])
+            logger.error("cannot record the job's outcome", metadata: ["error": .string(ErrorDescription.of(error))])
         }
     }
 
@@ -105,7 +105,7 @@ struct JobOutcome {
             }
         } catch {
             // The lease will expire and the sweeper will requeue the job.
-            logger.error("cannot record the job's outcome", metadata: ["error": .string("\(error)")])
+            logger.error("cannot record the job's outcome", metadata: ["error": .string(ErrorDescription.of(error))])
         }
     }
 
@@ -126,7 +126,7 @@ struct JobOutcome {
             } catch where (DatabaseOutage.matches(error) || error is DeadlineExceeded) && !execution.control.isShuttingDown {
                 failures += 1
                 if failures == 1 {
-                    logger.warning("cannot record the job's outcome yet; trying again until the database answers", metadata: ["error": .string("\(error)")])
+                    logger.warning("cannot record the job's outcome yet; trying again until the database answers", metadata: ["error": .string(ErrorDescription.of(error))])
                 }
                 try await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(2))

@@ -56,7 +56,7 @@ public struct JobSystem: Sendable {
         } catch {
             logger.warning(
                 "publish after commit failed; the reconciler will publish these jobs",
-                metadata: ["jobs": .stringConvertible(jobs.count), "error": .string("\(error)")]
+                metadata: ["jobs": .stringConvertible(jobs.count), "error": .string(ErrorDescription.of(error))]
             )
         }
     }

@@ -66,12 +66,12 @@ public final class Scheduler: Sendable {
                 failures = 0
             } catch {
                 failures += 1
-                if isLeader { logger.warning("scheduler lost its session; leadership released", metadata: ["error": .string("\(error)")]) }
+                if isLeader { logger.warning("scheduler lost its session; leadership released", metadata: ["error": .string(ErrorDescription.of(error))]) }
                 setLeader(false)
                 try? await session?.close()
                 session = nil
                 if failures == 1 || failures % 30 == 0 {
-                    logger.warning("scheduler cannot reach the database", metadata: ["error": .string("\(error)")])
+                    logger.warning("scheduler cannot reach the database", metadata: ["error": .string(ErrorDescription.of(error))])
                 }
             }
             try? await Task.sleep(for: tick)
@@ -113,7 +113,7 @@ public final class Scheduler: Sendable {
     func logFailure(_ config: PipelineConfig, org: UUID?, _ error: any Error) {
         logger.warning(
             "schedule firing failed; retried next tick",
-            metadata: ["schedule": .string(config.name), "org_id": .string(org?.uuidString.lowercased() ?? ""), "error": .string("\(error)")]
+            metadata: ["schedule": .string(config.name), "org_id": .string(org?.uuidString.lowercased() ?? ""), "error": .string(ErrorDescription.of(error))]
         )
     }
 

@@ -20,7 +20,7 @@ extension Supervisor {
             } catch {
                 failures += 1
                 if failures == 1 || failures % 50 == 0 {
-                    logger.warning("heartbeat failed", metadata: ["error": .string("\(error)"), "failures": .stringConvertible(failures)])
+                    logger.warning("heartbeat failed", metadata: ["error": .string(ErrorDescription.of(error)), "failures": .stringConvertible(failures)])
                 }
             }
             await touchSlots()
@@ -83,7 +83,7 @@ extension Supervisor {
             } catch {
                 failures += 1
                 if failures == 1 || failures % 50 == 0 {
-                    logger.warning("maintenance pass failed", metadata: ["error": .string("\(error)"), "failures": .stringConvertible(failures)])
+                    logger.warning("maintenance pass failed", metadata: ["error": .string(ErrorDescription.of(error)), "failures": .stringConvertible(failures)])
                 }
             }
             await retireIdleTenants()

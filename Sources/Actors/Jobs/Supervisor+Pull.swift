@@ -69,7 +69,7 @@ extension Supervisor {
                 if failures == 1 || failures % 50 == 0 {
                     logger.warning(
                         "cannot pull work; retrying with backoff",
-                        metadata: ["pipeline": .string(config.name), "error": .string("\(error)"), "failures": .stringConvertible(failures)]
+                        metadata: ["pipeline": .string(config.name), "error": .string(ErrorDescription.of(error)), "failures": .stringConvertible(failures)]
                     )
                 }
                 try? await Task.sleep(for: .milliseconds(min(2000, 50 << min(failures, 6))))

@@ -160,7 +160,7 @@ public actor Supervisor {
         do {
             try await Deadline.run("worker row removal", limit: .seconds(2)) { try await ledger.workerStopped(id: id, on: db) }
         } catch {
-            logger.warning("cannot remove this worker's row; it is pruned later", metadata: ["error": .string("\(error)")])
+            logger.warning("cannot remove this worker's row; it is pruned later", metadata: ["error": .string(ErrorDescription.of(error))])
         }
         logger.info("worker stopped", metadata: ["worker_id": .string(settings.id)])
     }
