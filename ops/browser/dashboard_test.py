@@ -13,7 +13,7 @@ import time
 import urllib.parse
 import urllib.request
 
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -78,6 +78,13 @@ def main():
                "pausing noop shows on the overview and in the JSON")
         driver.find_element(By.CSS_SELECTOR, noop + " button.pause-toggle").click()
         wait(driver, t, lambda d: d.find_elements(By.ID, "notice"), "the resume's notice")
+        # The pause's notice is still on the page until the resume's reload: wait for the row itself to change.
+        def resumed(d):
+            try:
+                return d.find_element(By.CSS_SELECTOR, noop).get_attribute("data-paused") is None
+            except StaleElementReferenceException:
+                return False
+        wait(driver, t, resumed, "the resumed row")
         paused = {p["name"]: p.get("paused") for p in api(base, args.staff_token, "GET", "/internal/pipelines")["pipelines"]}
         expect(driver.find_element(By.CSS_SELECTOR, noop).get_attribute("data-paused") is None and paused["noop"] is False,
                "resuming noop shows on the overview and in the JSON")
