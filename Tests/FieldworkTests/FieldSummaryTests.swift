@@ -186,7 +186,7 @@ import Testing
                 [Self.item(ids[0], "canvassed", at: Self.noon(yesterday)), Self.item(ids[1], "not_home", at: Self.noon(earlier))]
             )
             let first = try await Self.rollUp(h, org: org.id)
-            #expect(first.days == [earlier, yesterday] && first.rolledThrough == yesterday, "\(first)")
+            #expect(first.days == [earlier, yesterday] && first.rolledThrough == Self.localDay(0), "\(first)")
             let rolled = try await h.db.query(
                 "SELECT coalesce(sum(attempts), 0)::int8 FROM field_rollup_results WHERE org_id = \(org.id) AND day = \(yesterday)::date"
             )
@@ -209,6 +209,7 @@ import Testing
             #expect(next.days == [yesterday], "\(next)")
             let after = try await Self.summary(h, token: admin)
             #expect(Self.totals(after)["attempts"] as? Int == 3 && Self.totals(after)["contacts"] as? Int == 2, "\(after)")
+            #expect(Self.totals(after)["votersAttempted"] as? Int == 3, "from the rolled voter sets: \(after)")
             let rolledAfter = try await h.db.query(
                 "SELECT coalesce(sum(attempts), 0)::int8 FROM field_rollup_results WHERE org_id = \(org.id) AND day = \(yesterday)::date"
             )

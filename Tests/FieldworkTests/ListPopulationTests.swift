@@ -172,6 +172,15 @@ import Testing
                 #expect(try await Self.members(h, list: list, token: organizer) == Set([ids[0], ids[1], ids[2], ids[3]]))
                 #expect(settled["memberCount"] as? Int == 4)
                 #expect((settled["population"] as? [String: Any])?["jobId"] as? String == append.json["jobId"] as? String)
+                // Rolled up: the field summary counts the list from its member set (ids[0] attempted on 2026-11-20).
+                try await FieldSummaryTests.rollUp(h, org: org.id)
+                let range = "?from=2026-11-20&to=\(FieldSummaryTests.localDay(0))"
+                func progress() async throws -> [String: Any]? {
+                    let summary = try await FieldSummaryTests.summary(h, token: organizer, range)
+                    return (summary["byList"] as? [[String: Any]])?.first { $0["listId"] as? String == list }
+                }
+                let before = try await progress()
+                #expect(before?["members"] as? Int == 4 && before?["attempted"] as? Int == 1, "\(before ?? [:])")
 
                 let replace = try await h.call(
                     .post,
@@ -184,6 +193,16 @@ import Testing
                 #expect(try await Self.members(h, list: list, token: organizer) == Set([ids[2], ids[3]]))
                 #expect(settled["memberCount"] as? Int == 2, "\(settled)")
                 #expect((settled["criteria"] as? [String: Any])?["parishes"] as? [String] == ["B", "C"], "the list records its last criteria")
+                // The population rebuilt the list's member set: it is current, and the summary follows the new members.
+                let fresh = try await h.db.query(
+                    """
+                    SELECT count(*)::int8 FROM field_rollup_lists f JOIN lists l ON l.id = f.list_id AND l.members_version = f.members_version
+                    WHERE l.id = \(UUID(uuidString: list)!)
+                    """
+                )
+                for try await n in fresh.decode(Int64.self) { #expect(n == 1, "a current member set after the population") }
+                let after = try await progress()
+                #expect(after?["members"] as? Int == 2 && after?["attempted"] as? Int == 0 && after?["completion"] as? Double == 0, "\(after ?? [:])")
 
                 let assignments = try await h.call(.get, "/api/v1/assignments?listId=\(list)", token: organizer)
                 let kept = (assignments.json["items"] as? [[String: Any]])?.first { $0["id"] as? String == assignmentId }

@@ -434,7 +434,7 @@ extension LedgerTests {
             #expect(leader.firedCount >= 2)
             leaderTask.cancel()
             await leaderTask.value
-            try await waitUntil("the other scheduler leads", timeout: .seconds(5)) { follower.isLeader }
+            try await waitUntil("the other scheduler leads", timeout: .seconds(20)) { follower.isLeader }
             try await waitUntil("it fires", timeout: .seconds(5)) { follower.firedCount >= 2 }
             followerTask.cancel()
             await followerTask.value

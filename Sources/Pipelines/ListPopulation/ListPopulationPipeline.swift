@@ -75,6 +75,10 @@ public struct ListPopulationPipeline: OrgPipeline {
             removed += result.removed
             try await context.progress(Progress(chunks: ranges.count, chunksDone: index + 1, added: added, removed: removed))
         }
+        // The field summary counts the list from its member set again (not from its rows).
+        try await context.fenced { connection in
+            try await FieldRollups(logger: context.logger).refreshList(arguments.listId, in: scope, on: connection)
+        }
         context.logger.info(
             "list populated",
             metadata: [

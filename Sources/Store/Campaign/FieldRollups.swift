@@ -19,7 +19,7 @@ public struct FieldRollupOutcome: Sendable, Equatable {
 
 /// Writes an org's daily field rollups. A run recomputes whole days from the raw rows (so it is
 /// idempotent) and only the days that changed since the previous run: those with interactions
-/// received after its cutoff, and those that were still open (today or later) then.
+/// received after its cutoff, and those that were still open (after that run's today) then.
 /// Invariant after a run: every interaction received at or before `cutoff` whose day is at or before
 /// `rolled_through` is in the rollup tables, and no later one is; the summary reads the rest live.
 public struct FieldRollups: Sendable {
@@ -29,28 +29,29 @@ public struct FieldRollups: Sendable {
         self.logger = logger
     }
 
-    /// Rolls up every day before today (in the org's zone) that needs it, on `connection` (the
+    /// Rolls up every day up to today (in the org's zone) that needs it, on `connection` (the
     /// caller's transaction). Interactions received in the last `settle` are left for the next run,
     /// so a bulk insert still in flight (its `received_at` is its transaction's start) is not skipped.
     public func rollUp(_ scope: OrgScope, settle: Duration, on connection: PostgresConnection) async throws -> FieldRollupOutcome {
         let org = scope.orgId
         // Two runs of one org (a staff trigger beside the nightly one) take turns.
-        try await connection.run("SELECT pg_advisory_xact_lock(hashtextextended('field-rollup:' || \(org)::text, 0))", logger: logger).consume()
+        try await lock(org, on: connection)
         let settleSeconds = Double(settle.components.seconds) + Double(settle.components.attoseconds) / 1e18
+        // Today is rolled up too (up to the cutoff), so the summary reads live only what came after the last run.
         let rows = try await connection.run(
             """
             SELECT o.timezone, now() - make_interval(secs => \(settleSeconds)),
-                   ((now() AT TIME ZONE o.timezone)::date - 1)::text,
-                   (now() AT TIME ZONE o.timezone)::date::timestamp AT TIME ZONE o.timezone,
-                   s.timezone, s.cutoff, s.open_from
+                   (now() AT TIME ZONE o.timezone)::date::text,
+                   ((now() AT TIME ZONE o.timezone)::date + 1)::timestamp AT TIME ZONE o.timezone,
+                   s.timezone, s.cutoff, s.open_from, coalesce(s.capacity, 0)
             FROM organizations o LEFT JOIN field_rollup_state s ON s.org_id = o.id
             WHERE o.id = \(org)
             """,
             logger: logger
         )
-        var facts: (String, Date, String, Date, String?, Date?, Date?)?
-        for try await row in rows.decode((String, Date, String, Date, String?, Date?, Date?).self) { facts = row }
-        guard let (zone, now, through, openFrom, previousZone, previousCutoff, previousOpenFrom) = facts else {
+        var facts: (String, Date, String, Date, String?, Date?, Date?, Int32)?
+        for try await row in rows.decode((String, Date, String, Date, String?, Date?, Date?, Int32).self) { facts = row }
+        guard let (zone, now, through, openFrom, previousZone, previousCutoff, previousOpenFrom, previousCapacity) = facts else {
             throw StoreError.unexpected("organization \(org) is gone")
         }
         var sinceCutoff = previousCutoff ?? .distantPast
@@ -71,22 +72,47 @@ public struct FieldRollups: Sendable {
             openFrom: openFrom,
             on: connection
         )
-        if !days.isEmpty { try await recompute(days, org: org, zone: zone, cutoff: cutoff, on: connection) }
+        let sets = FieldVoterSets(logger: logger)
+        let known = try await sets.ordinalCount(org, on: connection)
+        var capacity = Int(previousCapacity)
+        if !days.isEmpty {
+            capacity = try await recompute(days, org: org, zone: zone, cutoff: cutoff, capacity: capacity, on: connection)
+        }
+        try await sets.refreshLists(org, capacity: capacity, newFrom: known, on: connection)
         try await connection.run(
             """
-            INSERT INTO field_rollup_state (org_id, timezone, cutoff, rolled_through, open_from, rolled_at)
-            VALUES (\(org), \(zone), \(cutoff), \(through)::date, \(openFrom), now())
+            INSERT INTO field_rollup_state (org_id, timezone, cutoff, rolled_through, open_from, rolled_at, capacity)
+            VALUES (\(org), \(zone), \(cutoff), \(through)::date, \(openFrom), now(), \(Int32(capacity)))
             ON CONFLICT (org_id) DO UPDATE SET timezone = excluded.timezone, cutoff = excluded.cutoff,
-                rolled_through = excluded.rolled_through, open_from = excluded.open_from, rolled_at = excluded.rolled_at
+                rolled_through = excluded.rolled_through, open_from = excluded.open_from, rolled_at = excluded.rolled_at,
+                capacity = excluded.capacity
             """,
             logger: logger
         ).consume()
+        try await sets.writeUnion(org, on: connection)
         return FieldRollupOutcome(days: days, rolledThrough: through)
+    }
+
+    /// Rebuilds one list's member set after its members changed (a population), so the summary does not
+    /// count the list from its rows until the next rollup. Nothing to do for an org never rolled up.
+    public func refreshList(_ list: UUID, in scope: OrgScope, on connection: PostgresConnection) async throws {
+        try await lock(scope.orgId, on: connection)
+        let rows = try await connection.run("SELECT capacity FROM field_rollup_state WHERE org_id = \(scope.orgId)", logger: logger)
+        var capacity: Int32 = 0
+        for try await value in rows.decode(Int32.self) { capacity = value }
+        guard capacity > 0 else { return }
+        try await FieldVoterSets(logger: logger).refreshList(list, org: scope.orgId, capacity: Int(capacity), on: connection)
+    }
+
+    /// The org's rollup lock, held until the transaction ends: runs and list refreshes take turns.
+    private func lock(_ org: UUID, on connection: PostgresConnection) async throws {
+        try await connection.run("SELECT pg_advisory_xact_lock(hashtextextended('field-rollup:' || \(org)::text, 0))", logger: logger).consume()
     }
 
     private func clear(_ org: UUID, on connection: PostgresConnection) async throws {
         try await connection.run("DELETE FROM field_rollup_results WHERE org_id = \(org)", logger: logger).consume()
         try await connection.run("DELETE FROM field_rollup_canvassers WHERE org_id = \(org)", logger: logger).consume()
+        try await connection.run("DELETE FROM field_rollup_voters WHERE org_id = \(org)", logger: logger).consume()
     }
 
     /// Days before `openFrom` holding rows the rollups lack: received after the previous cutoff, or
@@ -117,30 +143,33 @@ public struct FieldRollups: Sendable {
         return days
     }
 
-    /// Replaces the rollup rows of `days` with aggregates of their interactions received by `cutoff`.
-    private func recompute(_ days: [String], org: UUID, zone: String, cutoff: Date, on connection: PostgresConnection) async throws {
-        try await connection.run("DELETE FROM field_rollup_results WHERE org_id = \(org) AND day = ANY(\(days)::date[])", logger: logger)
-            .consume()
-        try await connection.run("DELETE FROM field_rollup_canvassers WHERE org_id = \(org) AND day = ANY(\(days)::date[])", logger: logger)
-            .consume()
-        // The rows of those days: bounded by the first day's start so the occurred_at index serves it.
-        let source = """
-            FROM interactions i
-            CROSS JOIN LATERAL (SELECT (i.occurred_at AT TIME ZONE $2)::date AS day) d
-            LEFT JOIN LATERAL (SELECT count(*)::int AS n FROM survey_responses r WHERE r.org_id = i.org_id AND r.interaction_id = i.id) a ON true
-            WHERE i.org_id = $1 AND i.received_at <= $3 AND d.day = ANY($4::date[])
-              AND i.occurred_at >= ((SELECT min(x) FROM unnest($4::date[]) x)::timestamp AT TIME ZONE $2)
-            """
+    /// Replaces the rollup rows and voter sets of `days` with those of their interactions received by `cutoff`;
+    /// returns the org's set capacity after (grown when the new ordinals need it).
+    private func recompute(
+        _ days: [String],
+        org: UUID,
+        zone: String,
+        cutoff: Date,
+        capacity: Int,
+        on connection: PostgresConnection
+    ) async throws -> Int {
+        for table in ["field_rollup_results", "field_rollup_canvassers", "field_rollup_voters"] {
+            try await connection.run(
+                PostgresQuery(unsafeSQL: "DELETE FROM \(table) WHERE org_id = $1 AND day = ANY($2::date[])", binds: Self.binds(org, days)),
+                logger: logger
+            ).consume()
+        }
         var bindings = PostgresBindings()
         bindings.append(org)
         bindings.append(zone)
         bindings.append(cutoff)
         bindings.append(days)
+        let rows = "\(FieldVoterSets.rowsFrom) \(FieldVoterSets.rowsWhere)"
         try await connection.run(
             PostgresQuery(
                 unsafeSQL: """
                     INSERT INTO field_rollup_results (org_id, day, result, attempts, last_received_at)
-                    SELECT $1, d.day, i.result, count(*), max(i.received_at) \(source) GROUP BY d.day, i.result
+                    SELECT $1, d.day, i.result, count(*), max(i.received_at) \(rows) GROUP BY d.day, i.result
                     """,
                 binds: bindings
             ),
@@ -152,11 +181,28 @@ public struct FieldRollups: Sendable {
                     INSERT INTO field_rollup_canvassers (org_id, day, canvasser_id, attempts, contacts, survey_responses)
                     SELECT $1, d.day, i.canvasser_id, count(*),
                            count(*) FILTER (WHERE i.result IN (\(InteractionResult.contactsSQL))), sum(a.n)
-                    \(source) GROUP BY d.day, i.canvasser_id
+                    \(FieldVoterSets.rowsFrom)
+                    LEFT JOIN LATERAL (SELECT count(*)::int AS n FROM survey_responses r WHERE r.org_id = i.org_id AND r.interaction_id = i.id) a ON true
+                    \(FieldVoterSets.rowsWhere)
+                    GROUP BY d.day, i.canvasser_id
                     """,
                 binds: bindings
             ),
             logger: logger
         ).consume()
+        let sets = FieldVoterSets(logger: logger)
+        try await sets.assignOrdinals(bindings, on: connection)
+        let needed = FieldVoterSets.capacity(for: try await sets.ordinalCount(org, on: connection))
+        let grown = max(capacity, needed)
+        if grown > capacity { try await sets.grow(org, to: grown, on: connection) }
+        try await sets.writeDays(bindings, org: org, capacity: grown, on: connection)
+        return grown
+    }
+
+    private static func binds(_ org: UUID, _ days: [String]) -> PostgresBindings {
+        var bindings = PostgresBindings()
+        bindings.append(org)
+        bindings.append(days)
+        return bindings
     }
 }

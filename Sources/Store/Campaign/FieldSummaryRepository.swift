@@ -4,6 +4,9 @@ import PostgresNIO
 
 /// Reads the field summary: the rollup tables for the days they cover, plus the raw interactions
 /// they do not hold yet (days after `rolled_through`, and late arrivals received after `cutoff`).
+/// Distinct voters come from the rollups' voter sets (`FieldVoterSets`): the popcount of the range's
+/// days OR-ed, plus the live rows' voters missing from it; a list's attempted and reached members the
+/// same way from its member set, or from its rows while its members changed since that set was built.
 /// The rollup state is read in the same statement as the rollups, so a rollup committing meanwhile
 /// is seen whole or not at all (never counted twice).
 public struct FieldSummaryRepository: Sendable {
@@ -33,13 +36,14 @@ public struct FieldSummaryRepository: Sendable {
                 SELECT (\(range.from)::date::timestamp AT TIME ZONE \(zone)) AS lo,
                        ((\(range.to)::date + 1)::timestamp AT TIME ZONE \(zone)) AS hi),
             state AS (
-                SELECT s.cutoff, s.rolled_through, s.open_from FROM field_rollup_state s
+                SELECT s.cutoff, s.rolled_through, s.open_from, s.capacity, s.attempted FROM field_rollup_state s
                 JOIN organizations o ON o.id = s.org_id AND o.timezone = s.timezone
                 WHERE s.org_id = \(scope.orgId)),
             edge AS (
                 SELECT coalesce((SELECT cutoff FROM state), 'infinity') AS cutoff,
                        (SELECT rolled_through FROM state) AS through,
-                       coalesce((SELECT open_from FROM state), '-infinity') AS open_from),
+                       coalesce((SELECT open_from FROM state), '-infinity') AS open_from,
+                       (SELECT capacity FROM state) AS capacity),
             live AS (
                 SELECT i.canvasser_id, i.result, i.received_at, (i.occurred_at AT TIME ZONE \(zone))::date AS day,
                        (SELECT count(*) FROM survey_responses r WHERE r.org_id = i.org_id AND r.interaction_id = i.id) AS answers
@@ -51,6 +55,27 @@ public struct FieldSummaryRepository: Sendable {
                 FROM interactions i, bounds b, edge e
                 WHERE i.org_id = \(scope.orgId) AND i.received_at > e.cutoff
                   AND i.occurred_at >= b.lo AND i.occurred_at < least(b.hi, e.open_from)),
+            range_set AS (
+                SELECT bit_or(v.voters) || B'' AS bits FROM field_rollup_voters v, edge e
+                WHERE v.org_id = \(scope.orgId) AND v.day BETWEEN \(range.from)::date AND \(range.to)::date AND v.day <= e.through),
+            reach_set AS (
+                SELECT CASE WHEN e.through <= \(range.to)::date THEN (SELECT attempted || B'' FROM state)
+                            ELSE (SELECT bit_or(v.voters) || B'' FROM field_rollup_voters v
+                                  WHERE v.org_id = \(scope.orgId) AND v.day <= \(range.to)::date AND v.day <= e.through) END AS bits
+                FROM edge e),
+            live_voters AS (
+                SELECT x.voter_id,
+                       x.in_range AND NOT field_bits_has((SELECT bits FROM range_set), o.ordinal) AS new_in_range,
+                       NOT field_bits_has((SELECT bits FROM reach_set), o.ordinal) AS new_in_reach
+                FROM (
+                    SELECT voter_id, bool_or(in_range) AS in_range FROM (
+                        SELECT i.voter_id, i.occurred_at >= b.lo AS in_range FROM interactions i, bounds b, edge e
+                        WHERE i.org_id = \(scope.orgId) AND i.occurred_at >= e.open_from AND i.occurred_at < b.hi
+                        UNION ALL
+                        SELECT i.voter_id, i.occurred_at >= b.lo FROM interactions i, bounds b, edge e
+                        WHERE i.org_id = \(scope.orgId) AND i.received_at > e.cutoff AND i.occurred_at < least(b.hi, e.open_from)) r
+                    GROUP BY voter_id) x
+                LEFT JOIN field_voter_ordinals o ON o.org_id = \(scope.orgId) AND o.voter_id = x.voter_id),
             rolled_results AS (
                 SELECT r.day, r.result, r.attempts, r.last_received_at FROM field_rollup_results r, edge e
                 WHERE r.org_id = \(scope.orgId) AND r.day BETWEEN \(range.from)::date AND \(range.to)::date AND r.day <= e.through),
@@ -84,18 +109,16 @@ public struct FieldSummaryRepository: Sendable {
                         'listId', l.id, 'name', l.name, 'members', l.member_count, 'attempted', p.attempted,
                         'completion', p.reached::float8 / l.member_count)
                         ORDER BY l.name, l.id), '[]')
-                 FROM lists l, bounds b
+                 FROM lists l
+                 CROSS JOIN bounds b
+                 -- The list's member set while its members are as they were when it was built.
+                 LEFT JOIN field_rollup_lists f ON f.list_id = l.id AND f.members_version = l.members_version
+                     AND length(f.members) = (SELECT capacity FROM edge)
                  CROSS JOIN LATERAL (
-                     SELECT count(*) FILTER (WHERE EXISTS (
-                                SELECT 1 FROM interactions i WHERE i.org_id = m.org_id AND i.voter_id = m.voter_id
-                                AND i.occurred_at >= b.lo AND i.occurred_at < b.hi)) AS attempted,
-                            count(*) FILTER (WHERE EXISTS (
-                                SELECT 1 FROM interactions i WHERE i.org_id = m.org_id AND i.voter_id = m.voter_id
-                                AND i.occurred_at < b.hi)) AS reached
-                     FROM list_members m WHERE m.list_id = l.id) p
+                     SELECT \(unescaped: Self.listMembers(in: "range_set", flag: "new_in_range", since: "i.occurred_at >= b.lo AND")) AS attempted,
+                            \(unescaped: Self.listMembers(in: "reach_set", flag: "new_in_reach", since: "")) AS reached) p
                  WHERE l.org_id = \(scope.orgId) AND l.member_count > 0)::text,
-                (SELECT count(DISTINCT i.voter_id) FROM interactions i, bounds b
-                 WHERE i.org_id = \(scope.orgId) AND i.occurred_at >= b.lo AND i.occurred_at < b.hi),
+                coalesce(bit_count((SELECT bits FROM range_set)), 0) + (SELECT count(*) FROM live_voters WHERE new_in_range),
                 coalesce((SELECT max(last_received) FROM results), now())
             """,
             logger: logger
@@ -112,6 +135,23 @@ public struct FieldSummaryRepository: Sendable {
             )
         }
         throw StoreError.unexpected("the field summary query returned no row")
+    }
+
+    /// SQL for a list `l`'s members with an interaction in a span: from its member set while current (`f`,
+    /// AND the rolled voters of the span in CTE `set`, plus its members among the live voters flagged `flag`),
+    /// otherwise from its rows (`since`: the span's lower bound on `i.occurred_at`, if any; `b.hi` ends it).
+    private static func listMembers(in set: String, flag: String, since: String) -> String {
+        """
+        CASE WHEN f.list_id IS NOT NULL THEN
+            coalesce(bit_count(f.members & (SELECT bits FROM \(set))), 0) + (
+                SELECT count(*) FROM live_voters v WHERE v.\(flag)
+                AND EXISTS (SELECT 1 FROM list_members m WHERE m.list_id = l.id AND m.voter_id = v.voter_id))
+        ELSE (
+            SELECT count(*) FROM list_members m WHERE m.list_id = l.id AND EXISTS (
+                SELECT 1 FROM interactions i WHERE i.org_id = m.org_id AND i.voter_id = m.voter_id
+                AND \(since) i.occurred_at < b.hi))
+        END
+        """
     }
 
     private static func assemble(
