@@ -9,6 +9,7 @@ psql -q $MAIN -c "CREATE DATABASE bench_summary_wt"
 for f in $(dirname "$0")/../../Sources/Store/Migrations/*.sql; do psql -q -v ON_ERROR_STOP=1 $B -f $f >/dev/null; done
 start=$(date +%s)
 psql -q -v ON_ERROR_STOP=1 $B <<'SQL'
+SET session_replication_role = replica;
 INSERT INTO organizations (id, name, slug, timezone) VALUES ('00000000-0000-4000-8000-000000000001', 'Bench', 'bench', 'America/Chicago');
 INSERT INTO users (id, email, name) SELECT ('00000000-0000-4000-9000-' || lpad(g::text, 12, '0'))::uuid, 'c' || g || '@b.test', 'Canvasser ' || g
   FROM generate_series(1, 40) g;

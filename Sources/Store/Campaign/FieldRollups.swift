@@ -56,7 +56,8 @@ public struct FieldRollups: Sendable {
         }
         var sinceCutoff = previousCutoff ?? .distantPast
         var sinceOpen = previousOpenFrom ?? .distantFuture
-        if previousZone != nil && previousZone != zone {
+        let rezoned = previousZone != nil && previousZone != zone
+        if rezoned {
             // The org moved to another zone: its days are cut differently, so everything is rebuilt.
             try await clear(org, on: connection)
             (sinceCutoff, sinceOpen) = (.distantPast, .distantFuture)
@@ -89,7 +90,8 @@ public struct FieldRollups: Sendable {
             """,
             logger: logger
         ).consume()
-        try await sets.writeUnion(org, on: connection)
+        // The union changes only with the days (a capacity change comes with recomputed days too).
+        if !days.isEmpty || rezoned { try await sets.writeUnion(org, on: connection) }
         return FieldRollupOutcome(days: days, rolledThrough: through)
     }
 
@@ -159,11 +161,16 @@ public struct FieldRollups: Sendable {
                 logger: logger
             ).consume()
         }
+        // `days` is in order: the first one's start bounds the rows.
+        let starts = try await connection.run("SELECT \(days[0])::date::timestamp AT TIME ZONE \(zone)", logger: logger)
+        var since = Date.distantPast
+        for try await start in starts.decode(Date.self) { since = start }
         var bindings = PostgresBindings()
         bindings.append(org)
         bindings.append(zone)
         bindings.append(cutoff)
         bindings.append(days)
+        bindings.append(since)
         let rows = "\(FieldVoterSets.rowsFrom) \(FieldVoterSets.rowsWhere)"
         try await connection.run(
             PostgresQuery(

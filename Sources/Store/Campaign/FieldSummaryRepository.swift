@@ -26,59 +26,99 @@ public struct FieldSummaryRepository: Sendable {
         throw StoreError.unexpected("organization \(scope.orgId) is gone")
     }
 
-    /// The summary of `range` (days in `zone`, the org's).
-    public func summary(_ range: DayRange, zone: String, in scope: OrgScope, on db: some QueryRunner) async throws -> FieldSummary {
+    /// The rollups' watermark as the summary reads it, with the range's bounds as instants.
+    private struct Edge {
+        /// The range's first instant and the instant after its last day.
+        var lo: Date, hi: Date
+        /// Rows received after this are not rolled up (`distantFuture` when nothing is).
+        var cutoff: Date
+        /// The last rolled day (nil when nothing is rolled up in the org's zone).
+        var through: String?
+        /// Days from this instant on are not rolled up (`distantPast` when nothing is).
+        var openFrom: Date
+        /// The length of the org's voter sets.
+        var capacity: Int32?
+    }
+
+    /// The summary of `range` (days in `zone`, the org's): two statements in one read-only snapshot, so a
+    /// rollup committing meanwhile is seen whole or not at all, and the second is planned with the
+    /// watermark's values (the index range scans of the live rows depend on them).
+    public func summary(_ range: DayRange, zone: String, in scope: OrgScope, on db: PostgresClient) async throws -> FieldSummary {
+        try await db.inTransaction(logger: logger) { connection in
+            try await connection.run("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger).consume()
+            // The plan's cost is dominated by the never-taken branch for changed lists, which would make Postgres JIT-compile
+            // it (about a second) for a query that runs in milliseconds.
+            try await connection.run("SET LOCAL jit = off", logger: logger).consume()
+            let rows = try await connection.run(
+                """
+                SELECT (\(range.from)::date::timestamp AT TIME ZONE \(zone)), ((\(range.to)::date + 1)::timestamp AT TIME ZONE \(zone)),
+                       s.cutoff, s.rolled_through::text, s.open_from, s.capacity
+                FROM (SELECT 1) one
+                LEFT JOIN (field_rollup_state s JOIN organizations o ON o.id = s.org_id AND o.timezone = s.timezone) ON s.org_id = \(scope.orgId)
+                """,
+                logger: logger
+            )
+            var edge: Edge?
+            for try await (lo, hi, cutoff, through, openFrom, capacity) in rows.decode((Date, Date, Date?, String?, Date?, Int32?).self) {
+                edge = Edge(
+                    lo: lo,
+                    hi: hi,
+                    cutoff: cutoff ?? .distantFuture,
+                    through: through,
+                    openFrom: openFrom ?? .distantPast,
+                    capacity: capacity
+                )
+            }
+            guard let edge else { throw StoreError.unexpected("the field summary's watermark query returned no row") }
+            return try await summary(range, zone: zone, edge: edge, in: scope, on: connection)
+        }
+    }
+
+    private func summary(_ range: DayRange, zone: String, edge: Edge, in scope: OrgScope, on connection: PostgresConnection) async throws
+        -> FieldSummary
+    {
         let contacts = InteractionResult.contactsSQL
-        let rows = try await db.run(
+        let (lo, hi, through) = (edge.lo, edge.hi, edge.through)
+        let rows = try await connection.run(
             """
             WITH
-            bounds AS (
-                SELECT (\(range.from)::date::timestamp AT TIME ZONE \(zone)) AS lo,
-                       ((\(range.to)::date + 1)::timestamp AT TIME ZONE \(zone)) AS hi),
-            state AS (
-                SELECT s.cutoff, s.rolled_through, s.open_from, s.capacity, s.attempted FROM field_rollup_state s
-                JOIN organizations o ON o.id = s.org_id AND o.timezone = s.timezone
-                WHERE s.org_id = \(scope.orgId)),
-            edge AS (
-                SELECT coalesce((SELECT cutoff FROM state), 'infinity') AS cutoff,
-                       (SELECT rolled_through FROM state) AS through,
-                       coalesce((SELECT open_from FROM state), '-infinity') AS open_from,
-                       (SELECT capacity FROM state) AS capacity),
             live AS (
                 SELECT i.canvasser_id, i.result, i.received_at, (i.occurred_at AT TIME ZONE \(zone))::date AS day,
                        (SELECT count(*) FROM survey_responses r WHERE r.org_id = i.org_id AND r.interaction_id = i.id) AS answers
-                FROM interactions i, bounds b, edge e
-                WHERE i.org_id = \(scope.orgId) AND i.occurred_at >= greatest(b.lo, e.open_from) AND i.occurred_at < b.hi
+                FROM interactions i
+                WHERE i.org_id = \(scope.orgId) AND i.occurred_at >= \(max(lo, edge.openFrom)) AND i.occurred_at < \(hi)
                 UNION ALL
                 SELECT i.canvasser_id, i.result, i.received_at, (i.occurred_at AT TIME ZONE \(zone))::date,
                        (SELECT count(*) FROM survey_responses r WHERE r.org_id = i.org_id AND r.interaction_id = i.id)
-                FROM interactions i, bounds b, edge e
-                WHERE i.org_id = \(scope.orgId) AND i.received_at > e.cutoff
-                  AND i.occurred_at >= b.lo AND i.occurred_at < least(b.hi, e.open_from)),
+                FROM interactions i
+                WHERE i.org_id = \(scope.orgId) AND i.received_at > \(edge.cutoff)
+                  AND i.occurred_at >= \(lo) AND i.occurred_at < \(min(hi, edge.openFrom))),
             range_set AS (
-                SELECT bit_or(v.voters) || B'' AS bits FROM field_rollup_voters v, edge e
-                WHERE v.org_id = \(scope.orgId) AND v.day BETWEEN \(range.from)::date AND \(range.to)::date AND v.day <= e.through),
+                SELECT bit_or(v.voters) || B'' AS bits FROM field_rollup_voters v
+                WHERE v.org_id = \(scope.orgId) AND v.day BETWEEN \(range.from)::date AND \(range.to)::date AND v.day <= \(through)::date),
             reach_set AS (
-                SELECT CASE WHEN e.through <= \(range.to)::date THEN (SELECT attempted || B'' FROM state)
+                SELECT CASE WHEN \(through)::date <= \(range.to)::date
+                            THEN (SELECT attempted || B'' FROM field_rollup_state WHERE org_id = \(scope.orgId))
                             ELSE (SELECT bit_or(v.voters) || B'' FROM field_rollup_voters v
-                                  WHERE v.org_id = \(scope.orgId) AND v.day <= \(range.to)::date AND v.day <= e.through) END AS bits
-                FROM edge e),
+                                  WHERE v.org_id = \(scope.orgId) AND v.day <= \(range.to)::date AND v.day <= \(through)::date) END AS bits),
             live_voters AS (
                 SELECT x.voter_id,
-                       x.in_range AND NOT field_bits_has((SELECT bits FROM range_set), o.ordinal) AS new_in_range,
-                       NOT field_bits_has((SELECT bits FROM reach_set), o.ordinal) AS new_in_reach
+                       x.in_range AND NOT field_bits_has(r.bits, o.ordinal) AS new_in_range,
+                       NOT field_bits_has(t.bits, o.ordinal) AS new_in_reach
                 FROM (
                     SELECT voter_id, bool_or(in_range) AS in_range FROM (
-                        SELECT i.voter_id, i.occurred_at >= b.lo AS in_range FROM interactions i, bounds b, edge e
-                        WHERE i.org_id = \(scope.orgId) AND i.occurred_at >= e.open_from AND i.occurred_at < b.hi
+                        SELECT i.voter_id, i.occurred_at >= \(lo) AS in_range FROM interactions i
+                        WHERE i.org_id = \(scope.orgId) AND i.occurred_at >= \(edge.openFrom) AND i.occurred_at < \(hi)
                         UNION ALL
-                        SELECT i.voter_id, i.occurred_at >= b.lo FROM interactions i, bounds b, edge e
-                        WHERE i.org_id = \(scope.orgId) AND i.received_at > e.cutoff AND i.occurred_at < least(b.hi, e.open_from)) r
+                        SELECT i.voter_id, i.occurred_at >= \(lo) FROM interactions i
+                        WHERE i.org_id = \(scope.orgId) AND i.received_at > \(edge.cutoff) AND i.occurred_at < \(min(hi, edge.openFrom))) r
                     GROUP BY voter_id) x
-                LEFT JOIN field_voter_ordinals o ON o.org_id = \(scope.orgId) AND o.voter_id = x.voter_id),
+                LEFT JOIN field_voter_ordinals o ON o.org_id = \(scope.orgId) AND o.voter_id = x.voter_id
+                -- Joined, not subqueries: field_bits_has is inlined only for plain arguments (one row each).
+                CROSS JOIN range_set r CROSS JOIN reach_set t),
             rolled_results AS (
-                SELECT r.day, r.result, r.attempts, r.last_received_at FROM field_rollup_results r, edge e
-                WHERE r.org_id = \(scope.orgId) AND r.day BETWEEN \(range.from)::date AND \(range.to)::date AND r.day <= e.through),
+                SELECT r.day, r.result, r.attempts, r.last_received_at FROM field_rollup_results r
+                WHERE r.org_id = \(scope.orgId) AND r.day BETWEEN \(range.from)::date AND \(range.to)::date AND r.day <= \(through)::date),
             results AS (
                 SELECT day, result, sum(attempts)::int8 AS attempts, max(last_received_at) AS last_received FROM (
                     SELECT day, result, attempts, last_received_at FROM rolled_results
@@ -87,8 +127,8 @@ public struct FieldSummaryRepository: Sendable {
                 GROUP BY day, result),
             canvassers AS (
                 SELECT canvasser_id, sum(attempts)::int8 AS attempts, sum(contacts)::int8 AS contacts, sum(answers)::int8 AS answers FROM (
-                    SELECT c.canvasser_id, c.attempts, c.contacts, c.survey_responses AS answers FROM field_rollup_canvassers c, edge e
-                    WHERE c.org_id = \(scope.orgId) AND c.day BETWEEN \(range.from)::date AND \(range.to)::date AND c.day <= e.through
+                    SELECT c.canvasser_id, c.attempts, c.contacts, c.survey_responses AS answers FROM field_rollup_canvassers c
+                    WHERE c.org_id = \(scope.orgId) AND c.day BETWEEN \(range.from)::date AND \(range.to)::date AND c.day <= \(through)::date
                     UNION ALL
                     SELECT canvasser_id, count(*), count(*) FILTER (WHERE result IN (\(unescaped: contacts))), sum(answers)
                     FROM live GROUP BY canvasser_id) x
@@ -96,11 +136,11 @@ public struct FieldSummaryRepository: Sendable {
             SELECT
                 (SELECT coalesce(jsonb_object_agg(result, n), '{}') FROM (SELECT result, sum(attempts) AS n FROM results GROUP BY result) r)::text,
                 (SELECT jsonb_agg(jsonb_build_object(
-                        'date', d.day::date::text,
-                        'attempts', coalesce((SELECT sum(attempts) FROM results r WHERE r.day = d.day::date), 0),
-                        'contacts', coalesce((SELECT sum(attempts) FROM results r WHERE r.day = d.day::date
-                                              AND r.result IN (\(unescaped: contacts))), 0)) ORDER BY d.day)
-                 FROM generate_series(\(range.from)::date, \(range.to)::date, interval '1 day') d(day))::text,
+                        'date', d.day::date::text, 'attempts', coalesce(x.attempts, 0), 'contacts', coalesce(x.contacts, 0)) ORDER BY d.day)
+                 FROM generate_series(\(range.from)::date, \(range.to)::date, interval '1 day') d(day)
+                 LEFT JOIN (
+                     SELECT day, sum(attempts) AS attempts, sum(attempts) FILTER (WHERE result IN (\(unescaped: contacts))) AS contacts
+                     FROM results GROUP BY day) x ON x.day = d.day::date)::text,
                 (SELECT coalesce(jsonb_agg(jsonb_build_object(
                         'canvasserId', c.canvasser_id, 'name', coalesce(u.name, ''), 'attempts', c.attempts,
                         'contacts', c.contacts, 'surveyResponses', c.answers) ORDER BY c.attempts DESC, c.canvasser_id), '[]')
@@ -110,10 +150,10 @@ public struct FieldSummaryRepository: Sendable {
                         'completion', p.reached::float8 / l.member_count)
                         ORDER BY l.name, l.id), '[]')
                  FROM lists l
-                 CROSS JOIN bounds b
+                 CROSS JOIN (SELECT \(lo)::timestamptz AS lo, \(hi)::timestamptz AS hi) b
                  -- The list's member set while its members are as they were when it was built.
                  LEFT JOIN field_rollup_lists f ON f.list_id = l.id AND f.members_version = l.members_version
-                     AND length(f.members) = (SELECT capacity FROM edge)
+                     AND length(f.members) = \(edge.capacity)
                  CROSS JOIN LATERAL (
                      SELECT \(unescaped: Self.listMembers(in: "range_set", flag: "new_in_range", since: "i.occurred_at >= b.lo AND")) AS attempted,
                             \(unescaped: Self.listMembers(in: "reach_set", flag: "new_in_reach", since: "")) AS reached) p

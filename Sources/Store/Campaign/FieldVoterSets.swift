@@ -11,15 +11,16 @@ import PostgresNIO
 struct FieldVoterSets: Sendable {
     let logger: Logger
 
-    /// The rows of the recomputed days (`$1` org, `$2` zone, `$3` cutoff, `$4` days) as `i`, each with its `d.day`:
-    /// joins go between `rowsFrom` and `rowsWhere`. Bounded by the first day's start so the occurred_at index serves it.
+    /// The rows of the recomputed days (`$1` org, `$2` zone, `$3` cutoff, `$4` days, `$5` the first day's start) as `i`,
+    /// each with its `d.day`: joins go between `rowsFrom` and `rowsWhere`. Bounded by `$5`, a value the planner sees, so
+    /// the occurred_at index serves a run of a few recent days.
     static let rowsFrom = """
         FROM interactions i
         CROSS JOIN LATERAL (SELECT (i.occurred_at AT TIME ZONE $2)::date AS day) d
         """
     static let rowsWhere = """
         WHERE i.org_id = $1 AND i.received_at <= $3 AND d.day = ANY($4::date[])
-          AND i.occurred_at >= ((SELECT min(x) FROM unnest($4::date[]) x)::timestamp AT TIME ZONE $2)
+          AND i.occurred_at >= $5
         """
 
     /// The number of ordinals the org has given.
