@@ -35,6 +35,7 @@ extension PipelineRegistry {
             ExportExpiryPipeline(db: dependencies.db, store: dependencies.objectStore),
             VoterImportPipeline(db: dependencies.db, store: dependencies.objectStore),
             FieldRollupPipeline(),
+            FieldRollupIntradayPipeline(),
         ])
     }
 }
