@@ -7,8 +7,8 @@ import PostgresNIO
 /// Distinct voters come from the rollups' voter sets (`FieldVoterSets`): the popcount of the range's
 /// days OR-ed, plus the live rows' voters missing from it; a list's attempted and reached members the
 /// same way from its member set, or from its rows while its members changed since that set was built.
-/// The rollup state is read in the same statement as the rollups, so a rollup committing meanwhile
-/// is seen whole or not at all (never counted twice).
+/// The rollup state is read in the same snapshot as the rollups (one read-only repeatable-read
+/// transaction), so a rollup committing meanwhile is seen whole or not at all (never counted twice).
 public struct FieldSummaryRepository: Sendable {
     public let logger: Logger
 
