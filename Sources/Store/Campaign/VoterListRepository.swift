@@ -133,9 +133,26 @@ public struct VoterListRepository: Sendable {
 
     /// Locks the list row (member counts change under it); false if there is no such list.
     public func lock(_ id: UUID, in scope: OrgScope, on connection: PostgresConnection) async throws -> Bool {
-        for try await _ in try await connection.run("SELECT 1 FROM lists WHERE org_id = \(scope.orgId) AND id = \(id) FOR UPDATE", logger: logger) {
-            return true
-        }
+        try await lock(id, in: scope, strength: .update, on: connection)
+    }
+
+    /// Keeps the list from being deleted and its members routes (which `lock` it) waiting, while other holders of this
+    /// lock go on beside: a population's chunks run in parallel under it. False if there is no such list.
+    public func lockForPopulation(_ id: UUID, in scope: OrgScope, on connection: PostgresConnection) async throws -> Bool {
+        try await lock(id, in: scope, strength: .keyShare, on: connection)
+    }
+
+    private enum LockStrength: String {
+        case update = "UPDATE"
+        case keyShare = "KEY SHARE"
+    }
+
+    private func lock(_ id: UUID, in scope: OrgScope, strength: LockStrength, on connection: PostgresConnection) async throws -> Bool {
+        let rows = try await connection.run(
+            "SELECT 1 FROM lists WHERE org_id = \(scope.orgId) AND id = \(id) FOR \(unescaped: strength.rawValue)",
+            logger: logger
+        )
+        for try await _ in rows { return true }
         return false
     }
 }
