@@ -1,4 +1,6 @@
+import Logging
 import NIOCore
+import PostgresNIO
 import Testing
 
 @testable import Pipelines
@@ -31,5 +33,34 @@ import Testing
         #expect(Pages.field("-91.18") == "-91.18")
         #expect(Pages.field("Boudreaux, Ren\u{e9}e") == "\"Boudreaux, Ren\u{e9}e\"")
         #expect(Pages.field("plain") == "plain")
+    }
+
+    /// An export row arrives as one `text[]` in Postgres's binary format; its cells are read in place and written as
+    /// cells of strings would be (NULL and empty both empty).
+    @Test func aTextArrayFromPostgresIsWrittenCellByCell() async throws {
+        try await Harness.run { h in
+            func array(_ sql: PostgresQuery) async throws -> ByteBuffer {
+                for try await row in try await h.db.query(sql, logger: Logger(label: "t")) {
+                    var cells = row.makeIterator()
+                    return try #require(cells.next()?.bytes)
+                }
+                throw TestFailure("no row")
+            }
+            func written(_ bytes: ByteBuffer) throws -> String {
+                var out = ByteBuffer()
+                try CSVWriter().writeRow(textArray: bytes, into: &out)
+                return String(buffer: out)
+            }
+            let cells: [String?] = ["plain", nil, "a,b", "say \"hi\"", "two\nlines", "=1+1", "", "M\u{fc}ller", "-91.18"]
+            let text = try await array("SELECT ARRAY[\(cells[0]), \(cells[1]), \(cells[2]), \(cells[3]), \(cells[4]), \(cells[5]), \(cells[6]), \(cells[7]), \(cells[8])]::text[]")
+            #expect(try written(text) == Self.row(cells))
+            #expect(try written(try await array("SELECT '{}'::text[]")) == "\r\n")
+            #expect(try written(try await array("SELECT ARRAY[NULL]::text[]")) == "\r\n")
+            #expect(throws: TextArrayCells.Malformed.self) { try written(ByteBuffer(bytes: [0, 0, 0, 1])) }
+            let numbers = try await array("SELECT ARRAY[1, 2]::int4[]")
+            #expect(throws: TextArrayCells.Malformed.self) { try written(numbers) }
+            let grid = try await array("SELECT ARRAY[ARRAY['a'], ARRAY['b']]::text[]")
+            #expect(throws: TextArrayCells.Malformed.self) { try written(grid) }
+        }
     }
 }

@@ -5,7 +5,7 @@ import Synchronization
 
 /// A query's rows as CSV chunks of about `chunkBytes`: the byte-order mark and header first, then rows as the
 /// database streams them (PostgresNIO reads ahead only as the chunks are consumed), so an export of millions of
-/// rows holds one chunk at a time.
+/// rows holds one chunk at a time. Each row is one `text[]` of its cells (`ExportQuery`).
 struct CSVChunks: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
     let rows: QueryRows
@@ -31,7 +31,8 @@ struct CSVChunks: AsyncSequence, Sendable {
             }
             var count = 0
             while out.readableBytes < chunks.chunkBytes, let row = try await rows.next() {
-                writer.writeRow(row.lazy.map(\.bytes), into: &out)
+                var cells = row.makeIterator()
+                try writer.writeRow(textArray: cells.next()?.bytes ?? ByteBuffer(), into: &out)
                 count += 1
             }
             chunks.counter.add(count)

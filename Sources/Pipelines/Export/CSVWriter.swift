@@ -23,6 +23,19 @@ public struct CSVWriter: Sendable {
         out.writeInteger(UInt16(0x0D0A))
     }
 
+    /// Appends one record that arrived as a one-dimensional `text[]` in binary (`TextArrayCells`), and its CRLF.
+    func writeRow(textArray: ByteBuffer, into out: inout ByteBuffer) throws {
+        try textArray.withUnsafeReadableBytes { bytes in
+            var first = true
+            try TextArrayCells.forEach(in: bytes) { cell in
+                if !first { out.writeInteger(UInt8(ascii: ",")) }
+                first = false
+                if let cell { writeCell(cell, into: &out) }
+            }
+        }
+        out.writeInteger(UInt16(0x0D0A))
+    }
+
     /// Appends one record of strings.
     public func writeRow(_ cells: [String], into out: inout ByteBuffer) {
         writeRow(cells.map { Optional(ByteBuffer(string: $0)) }, into: &out)

@@ -9,8 +9,8 @@ public enum ExportKind: String, Codable, Sendable, CaseIterable {
     case interactions
 }
 
-/// The header and the query of each kind. Every column comes back as text (timestamps as ISO-8601 UTC with `Z`), so
-/// the writer copies each cell's bytes without decoding it.
+/// The header and the query of each kind. Every column is text (timestamps as ISO-8601 UTC with `Z`), and a row comes
+/// back as one `text[]` of its cells, which the writer reads in place (`TextArrayCells`) and copies without decoding.
 enum ExportQuery {
     static let voterColumns: [(header: String, sql: String)] = [
         ("voterId", "v.id::text"), ("externalId", "v.external_id"), ("firstName", "v.first_name"), ("middleName", "v.middle_name"),
@@ -40,6 +40,11 @@ enum ExportQuery {
         "to_char(\(column) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
     }
 
+    /// One `text[]` column of the row's cells.
+    static func cells(_ columns: [String]) -> String {
+        "ARRAY[\(columns.joined(separator: ", "))]::text[]"
+    }
+
     /// The header row of `kind`.
     static func header(_ kind: ExportKind) -> [String] {
         switch kind {
@@ -54,18 +59,18 @@ enum ExportQuery {
         let org = scope.orgId
         switch kind {
         case .voters:
-            let columns = voterColumns.map(\.sql).joined(separator: ", ")
+            let columns = cells(voterColumns.map(\.sql))
             // Byte order (`~<~`), which `voters_external_id_key` (text_pattern_ops) hands out without a sort.
             return "SELECT \(unescaped: columns) FROM voters v WHERE v.org_id = \(org) ORDER BY v.external_id USING ~<~"
         case .listMembers:
-            let columns = (voterColumns.map(\.sql) + [utc("m.added_at")]).joined(separator: ", ")
+            let columns = cells(voterColumns.map(\.sql) + [utc("m.added_at")])
             return """
                 SELECT \(unescaped: columns) FROM list_members m JOIN voters v ON v.org_id = m.org_id AND v.id = m.voter_id
                 WHERE m.org_id = \(org) AND m.list_id = \(listId)
                 ORDER BY v.precinct, v.res_street_name, v.res_house_sort, v.res_unit, v.id
                 """
         case .interactions:
-            let columns = interactionColumns.map(\.sql).joined(separator: ", ")
+            let columns = cells(interactionColumns.map(\.sql))
             return """
                 SELECT \(unescaped: columns) FROM interactions i
                 JOIN voters v ON v.org_id = i.org_id AND v.id = i.voter_id
