@@ -233,56 +233,6 @@ import Testing
         }
     }
 
-    /// A member's list and voter are checked per statement (migration 0015), not by foreign keys: another org's list or
-    /// voter is refused in raw SQL with the old constraint names, and deleting a voter or a list deletes its memberships.
-    @Test func listMemberReferencesHoldPerStatement() async throws {
-        try await Harness.run { h in
-            let org = try await h.makeOrg()
-            let other = try await h.makeOrg()
-            let admin = try await h.token(org.email(.admin))
-            let otherAdmin = try await h.token(other.email(.admin))
-            let ids = try await Self.voters(h, token: admin, (0..<3).map { Self.voter($0) }).map { UUID(uuidString: $0)! }
-            let foreign = UUID(uuidString: try await Self.voters(h, token: otherAdmin, [Self.voter(7)])[0])!
-            func makeList(_ token: String) async throws -> UUID {
-                let made = try await h.call(.post, "/api/v1/lists", token: token, json: ["name": "Doors"])
-                guard made.status == .created, let id = made.json["id"] as? String else { throw TestFailure("list: \(made.text)") }
-                return UUID(uuidString: id)!
-            }
-            let list = try await makeList(admin)
-            let otherList = try await makeList(otherAdmin)
-            func refusal(_ orgId: UUID, _ listId: UUID, _ voters: [UUID]) async -> String? {
-                do {
-                    try await h.db.query(
-                        "INSERT INTO list_members (org_id, list_id, voter_id) SELECT \(orgId), \(listId), unnest(\(voters))",
-                        logger: Logger(label: "test")
-                    ).consume()
-                    return nil
-                } catch let error as PSQLError {
-                    #expect(error.serverInfo?[.sqlState] == "23503")
-                    return error.serverInfo?[.constraintName]
-                } catch {
-                    return "\(error)"
-                }
-            }
-            #expect(await refusal(org.id, otherList, [ids[0]]) == "list_members_org_id_list_id_fkey")
-            #expect(await refusal(org.id, list, [ids[0], foreign]) == "list_members_org_id_voter_id_fkey")
-            #expect(await refusal(other.id, otherList, [foreign, ids[1]]) == "list_members_org_id_voter_id_fkey")
-            #expect(await refusal(org.id, UUID(), [ids[0]]) == "list_members_org_id_list_id_fkey")
-            #expect(await refusal(org.id, list, ids) == nil)
-            func members(_ listId: UUID) async throws -> Int {
-                try await h.scalar("SELECT count(*)::int8 FROM list_members WHERE list_id = \(listId)", as: Int.self) ?? -1
-            }
-            #expect(try await members(list) == 3)
-            // A refused statement leaves nothing; a voter's deletion takes its memberships, a list's deletion the rest.
-            #expect(await refusal(org.id, list, [foreign]) == "list_members_org_id_voter_id_fkey")
-            try await h.db.query("DELETE FROM voters WHERE org_id = \(org.id) AND id = \(ids[0])", logger: Logger(label: "test")).consume()
-            #expect(try await members(list) == 2)
-            #expect(try await h.call(.delete, "/api/v1/lists/\(list.uuidString)", token: admin).status == .noContent)
-            #expect(try await members(list) == 0)
-            #expect(try await h.scalar("SELECT count(*)::int8 FROM voters WHERE org_id = \(org.id)", as: Int.self) == 2)
-        }
-    }
-
     /// Resubmission, overlapping batches and 20 concurrent requests with the same 100 uuids make exactly 100 rows.
     @Test func bulkInteractionsAreIdempotent() async throws {
         try await Harness.run { h in

@@ -96,15 +96,18 @@ struct FieldVoterSets: Sendable {
     }
 
     /// Rebuilds the member sets of the org's lists that changed since theirs was built, or that hold a
-    /// voter whose ordinal is `newFrom` or later (given by this run).
+    /// voter whose ordinal is `newFrom` or later (given by this run; probed list by list, through the members' key).
     func refreshLists(_ org: UUID, capacity: Int, newFrom: Int, on connection: PostgresConnection) async throws {
         let stale = try await connection.run(
             """
             SELECT l.id FROM lists l LEFT JOIN field_rollup_lists f ON f.list_id = l.id
             WHERE l.org_id = \(org) AND l.member_count > 0 AND (f.list_id IS NULL OR f.members_version <> l.members_version)
             UNION
-            SELECT m.list_id FROM field_voter_ordinals o JOIN list_members m ON m.org_id = o.org_id AND m.voter_id = o.voter_id
-            WHERE o.org_id = \(org) AND o.ordinal >= \(Int32(newFrom))
+            SELECT l.id FROM lists l CROSS JOIN LATERAL (
+                SELECT 1 FROM field_voter_ordinals o JOIN list_members m ON m.list_id = l.id AND m.voter_id = o.voter_id
+                WHERE o.org_id = \(org) AND o.ordinal >= \(Int32(newFrom)) LIMIT 1
+            ) holds
+            WHERE l.org_id = \(org) AND l.member_count > 0
             """,
             logger: logger
         )

@@ -74,16 +74,16 @@ public struct InteractionRepository: Sendable {
     }
 
     /// Which of `voterIds` the caller may record for: any voter of the org, or (for a canvasser)
-    /// only voters on their active assignments.
+    /// only voters on their active assignments (key probes into each assignment's list).
     public func visibleVoters(_ voterIds: [UUID], canvasser: UUID?, in scope: OrgScope, on db: some QueryRunner) async throws -> Set<UUID> {
         guard !voterIds.isEmpty else { return [] }
         let rows: QueryRows
         if let canvasser {
             rows = try await db.run(
                 """
-                SELECT DISTINCT lm.voter_id FROM list_members lm
-                JOIN assignments a ON a.org_id = lm.org_id AND a.list_id = lm.list_id
-                WHERE lm.org_id = \(scope.orgId) AND a.canvasser_id = \(canvasser) AND a.status = 'active' AND lm.voter_id = ANY(\(voterIds))
+                SELECT DISTINCT lm.voter_id FROM assignments a
+                JOIN list_members lm ON lm.list_id = a.list_id AND lm.org_id = a.org_id AND lm.voter_id = ANY(\(voterIds))
+                WHERE a.org_id = \(scope.orgId) AND a.canvasser_id = \(canvasser) AND a.status = 'active'
                 """,
                 logger: logger
             )

@@ -70,12 +70,12 @@ public struct VoterRepository: Sendable {
         return nil
     }
 
-    /// True when `voter` is on one of `canvasser`'s active assignments.
+    /// True when `voter` is on one of `canvasser`'s active assignments (a key probe per assignment's list).
     public func canvasserSees(voter: UUID, canvasser: UUID, in scope: OrgScope, on db: some QueryRunner) async throws -> Bool {
         let rows = try await db.run(
             """
-            SELECT 1 FROM list_members lm JOIN assignments a ON a.org_id = lm.org_id AND a.list_id = lm.list_id
-            WHERE lm.org_id = \(scope.orgId) AND lm.voter_id = \(voter) AND a.canvasser_id = \(canvasser) AND a.status = 'active' LIMIT 1
+            SELECT 1 FROM assignments a JOIN list_members lm ON lm.list_id = a.list_id AND lm.org_id = a.org_id AND lm.voter_id = \(voter)
+            WHERE a.org_id = \(scope.orgId) AND a.canvasser_id = \(canvasser) AND a.status = 'active' LIMIT 1
             """,
             logger: logger
         )
