@@ -172,6 +172,20 @@ import Testing
                 #expect(try await Self.members(h, list: list, token: organizer) == Set([ids[0], ids[1], ids[2], ids[3]]))
                 #expect(settled["memberCount"] as? Int == 4)
                 #expect((settled["population"] as? [String: Any])?["jobId"] as? String == append.json["jobId"] as? String)
+                // Appending voters who are all members already adds nothing (they are skipped, not refused by the key).
+                let again = try await h.call(
+                    .post,
+                    "/api/v1/lists/\(list)/populate",
+                    token: organizer,
+                    json: ["criteria": ["parishes": ["A", "B"]], "mode": "append"]
+                )
+                #expect(again.status == .accepted, "\(again.text)")
+                settled = try await Self.settled(h, list: list, token: organizer)
+                #expect((settled["population"] as? [String: Any])?["status"] as? String == "succeeded", "\(settled)")
+                #expect(settled["memberCount"] as? Int == 4)
+                #expect(try await Self.members(h, list: list, token: organizer).count == 4)
+                let againJob = try #require(UUID(uuidString: again.json["jobId"] as? String ?? ""))
+                #expect(try await h.scalar("SELECT attempt::int8 FROM jobs WHERE id = \(againJob)", as: Int.self) == 1, "in one attempt")
                 // Rolled up: the field summary counts the list from its member set (ids[0] attempted on 2026-11-20).
                 try await FieldSummaryTests.rollUp(h, org: org.id)
                 let range = "?from=2026-11-20&to=\(FieldSummaryTests.localDay(0))"

@@ -45,8 +45,13 @@ extension VoterListRepository {
 
     /// Adds the voters with ids in `(after, through]` that `criteria` selects, and with `replace` removes the members in
     /// that range it does not select, counting both into `member_count`: set-based statements, idempotent (a repeated
-    /// chunk adds and removes nothing). Lock the list first. Members leave only `list_members`: no interaction or
-    /// assignment is touched.
+    /// chunk adds and removes nothing). Lock the list first (`lockForPopulation`). Members leave only `list_members`: no
+    /// interaction or assignment is touched.
+    ///
+    /// Members already there are skipped by an anti-join over the range's part of the primary key, not by
+    /// `ON CONFLICT DO NOTHING`, whose speculative insertion doubled the statement's cost (500,000 members on two
+    /// connections: 2.4 s with it, 1.4–1.6 s without). The list's lock keeps the members routes out meanwhile; should a
+    /// duplicate slip in all the same, the primary key refuses it and the job's retry skips it.
     public func populate(
         _ list: UUID,
         criteria: VoterCriteria,
@@ -75,8 +80,13 @@ extension VoterListRepository {
                        OR NOT EXISTS (SELECT 1 FROM voter_latest_results r WHERE r.org_id = v.org_id AND r.voter_id = v.id AND r.terminal))
             ),
             inserted AS (
-                INSERT INTO list_members (org_id, list_id, voter_id) SELECT \(org), \(list), id FROM matched
-                ON CONFLICT (list_id, voter_id) DO NOTHING RETURNING 1
+                INSERT INTO list_members (org_id, list_id, voter_id) SELECT \(org), \(list), m.id FROM matched m
+                WHERE NOT EXISTS (
+                    SELECT 1 FROM list_members lm
+                    WHERE lm.list_id = \(list) AND lm.voter_id = m.id
+                      AND (\(after)::uuid IS NULL OR lm.voter_id > \(after)::uuid) AND (\(through)::uuid IS NULL OR lm.voter_id <= \(through)::uuid)
+                )
+                RETURNING 1
             ),
             removed AS (
                 DELETE FROM list_members lm
