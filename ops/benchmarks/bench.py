@@ -390,7 +390,8 @@ def voters_bench(big=1_000_000, small=100_000, others=10, seconds=15):
         directory = os.path.join(os.environ["FIELDWORK_DATA"], "wrk")
         os.makedirs(directory, exist_ok=True)
         results = {"voters": big + small * others, "fill_seconds": fill_seconds, "get": {}, "bulk": {}}
-        for label, group in paths.items():
+        # BENCH_SKIP_GET=1 measures the bulk route alone (profiling runs).
+        for label, group in ([] if os.environ.get("BENCH_SKIP_GET") == "1" else paths.items()):
             script = os.path.join(directory, "get.lua")
             open(script, "w").write("paths = {" + ",".join(json.dumps(p) for p in group) + "}\n"
                                     f'token = "{token}"\n' + GET_LUA)
@@ -403,7 +404,16 @@ def voters_bench(big=1_000_000, small=100_000, others=10, seconds=15):
         # A warm-up, then statistics for the table it filled: analyzed empty, the duplicate check would scan it.
         wrk(bulk, "/api/v1/interactions/bulk", 16, 3)
         psql("ANALYZE interactions", world.db)
+        psql("SELECT pg_stat_statements_reset()", world.db)
         results["bulk"]["max"] = wrk(bulk, "/api/v1/interactions/bulk", 16, seconds)
+        # Postgres's time per request of the saturated run, by statement.
+        requests = max(1.0, results["bulk"]["max"]["rps"] * seconds)
+        results["bulk"]["statements"] = psql(f"""SELECT round((total_exec_time / {requests})::numeric, 2) || ' ms/request, '
+                                                    || round((calls / {requests})::numeric, 1) || ' calls/request: '
+                                                    || left(regexp_replace(query, '\s+', ' ', 'g'), 100)
+                                             FROM pg_stat_statements
+                                             WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+                                             ORDER BY total_exec_time DESC LIMIT 8""", world.db).splitlines()
         paced = os.path.join(directory, "bulk-paced.lua")
         open(paced, "w").write(open(bulk).read() + RATE_LUA)
         results["bulk"]["paced"] = wrk(paced, "/api/v1/interactions/bulk", 16, seconds, {"WRK_RATE": str(TARGET_RATE)})
@@ -503,7 +513,8 @@ def main():
         printable = json.loads(json.dumps(results["voters"], default=str))
         for group in printable["get"].values():
             for run in group.values(): run.pop("raw", None)
-        for run in printable["bulk"].values(): run.pop("raw", None)
+        for run in printable["bulk"].values():
+            if isinstance(run, dict): run.pop("raw", None)
         print("voters:", printable, flush=True)
     if WHAT in ("operator", "all"):
         results["operator"] = operator()
@@ -610,6 +621,9 @@ def write(results):
             row(f"`GET /voters?limit=50` {label}", "500/s", runs["paced"])
         row("`POST /interactions/bulk` (100 new items)", "max", r["bulk"]["max"])
         row("`POST /interactions/bulk` (100 new items)", "500/s", r["bulk"]["paced"])
+        if r["bulk"].get("statements"):
+            lines += ["", "Postgres time per request of the saturated bulk run, by statement (`pg_stat_statements`, top 8):", ""]
+            lines += [f"- {line}" for line in r["bulk"]["statements"]]
         st = r["storm"]
         lines += ["", f"Retry storm: 10 clients resubmitting the same 10,000 interactions in batches of 100 ({st['requests']:,} requests) "
                   f"took {st['seconds']:.1f} s and left exactly {st['rows']:,} rows (target 10,000).", ""]
