@@ -417,6 +417,12 @@ def voters_bench(big=1_000_000, small=100_000, others=10, seconds=15):
         paced = os.path.join(directory, "bulk-paced.lua")
         open(paced, "w").write(open(bulk).read() + RATE_LUA)
         results["bulk"]["paced"] = wrk(paced, "/api/v1/interactions/bulk", 16, seconds, {"WRK_RATE": str(TARGET_RATE)})
+        # The same with each batch from one walk list (100 consecutive voters of the pool, as a canvasser's turf): the
+        # random batches above share voters across the 16 in-flight requests, whose latest-result rows then queue.
+        turf = os.path.join(directory, "bulk-turf.lua")
+        open(turf, "w").write(open(bulk).read().replace("voters[math.random(1, #voters)]", "voters[start + i]")
+                              .replace("local items = {}", "local items = {}\n  local start = math.random(0, #voters - 100)"))
+        results["bulk"]["turf"] = wrk(turf, "/api/v1/interactions/bulk", 16, seconds)
         # Retry storm: 10 clients resubmit the same 10,000 interactions in batches of 100.
         items = [{"clientInteractionUuid": str(__import__("uuid").uuid4()), "voterId": random.choice(voter_ids), "channel": "door",
                   "result": "not_home", "occurredAt": "2026-11-21T15:00:00Z"} for _ in range(10_000)]
@@ -621,6 +627,8 @@ def write(results):
             row(f"`GET /voters?limit=50` {label}", "500/s", runs["paced"])
         row("`POST /interactions/bulk` (100 new items)", "max", r["bulk"]["max"])
         row("`POST /interactions/bulk` (100 new items)", "500/s", r["bulk"]["paced"])
+        if "turf" in r["bulk"]:
+            row("`POST /interactions/bulk` (100 new items, each batch one walk list's voters)", "max", r["bulk"]["turf"])
         if r["bulk"].get("statements"):
             lines += ["", "Postgres time per request of the saturated bulk run, by statement (`pg_stat_statements`, top 8):", ""]
             lines += [f"- {line}" for line in r["bulk"]["statements"]]
