@@ -57,6 +57,9 @@ import Testing
             #expect(try written(try await array("SELECT '{}'::text[]")) == "\r\n")
             #expect(try written(try await array("SELECT ARRAY[NULL]::text[]")) == "\r\n")
             #expect(throws: TextArrayCells.Malformed.self) { try written(ByteBuffer(bytes: [0, 0, 0, 1])) }
+            // One dimension of -1 elements: refused, not a trap.
+            let negative: [UInt8] = [0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 25, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 1]
+            #expect(throws: TextArrayCells.Malformed.self) { try written(ByteBuffer(bytes: negative)) }
             let numbers = try await array("SELECT ARRAY[1, 2]::int4[]")
             #expect(throws: TextArrayCells.Malformed.self) { try written(numbers) }
             let grid = try await array("SELECT ARRAY[ARRAY['a'], ARRAY['b']]::text[]")

@@ -112,4 +112,47 @@ import Testing
             #expect(try await h.scalar("SELECT count(*)::int8 FROM voters WHERE org_id = \(org.id)", as: Int.self) == 2)
         }
     }
+
+    /// A voter delete waits only for its own org's writers (migration 0018): while one org's delete is uncommitted,
+    /// another org records interactions and adds members at once.
+    @Test func aVoterDeleteHoldsUpOnlyItsOwnOrg() async throws {
+        try await Harness.run { h in
+            let org = try await h.makeOrg()
+            let other = try await h.makeOrg()
+            let admin = try await h.token(org.email(.admin))
+            let otherAdmin = try await h.token(other.email(.admin))
+            let doomed = UUID(uuidString: try await CampaignTests.voters(h, token: admin, [CampaignTests.voter(0)])[0])!
+            let voters = try await CampaignTests.voters(h, token: otherAdmin, (1..<3).map { CampaignTests.voter($0) })
+            let list = try #require(try await h.call(.post, "/api/v1/lists", token: otherAdmin, json: ["name": "Doors"]).json["id"] as? String)
+            try await h.db.withConnection { connection in
+                try await connection.query("BEGIN", logger: Self.logger).consume()
+                try await connection.query("DELETE FROM voters WHERE id = \(doomed)", logger: Self.logger).consume()
+                let item: [String: Any] = [
+                    "clientInteractionUuid": UUID().uuidString.lowercased(), "voterId": voters[0], "channel": "door", "result": "canvassed",
+                    "occurredAt": "2026-11-20T15:00:00Z",
+                ]
+                let body = try ForeignKeyRaceTests.json(["interactions": [item]])
+                let members = try ForeignKeyRaceTests.json(["voterIds": voters])
+                let started = ContinuousClock.now
+                let writes = Task {
+                    let bulk = try await h.call(.post, "/api/v1/interactions/bulk", token: otherAdmin, raw: body)
+                    let added = try await h.call(.post, "/api/v1/lists/\(list)/members", token: otherAdmin, raw: members)
+                    return (bulk, added, ContinuousClock.now - started)
+                }
+                // Were they held up, they would wait for this commit: give them 10 s, then commit either way.
+                var done = false
+                while !done, ContinuousClock.now - started < .seconds(10) {
+                    try await Task.sleep(for: .milliseconds(50))
+                    done = try await h.scalar(
+                        "SELECT count(*)::int8 FROM list_members WHERE list_id = \(UUID(uuidString: list)!)", as: Int.self) == 2
+                }
+                try await connection.query("COMMIT", logger: Self.logger).consume()
+                let (bulk, added, waited) = try await writes.value
+                #expect(bulk.json["created"] as? Int == 1, "\(bulk.text)")
+                #expect(added.json["added"] as? Int == 2, "\(added.text)")
+                #expect(waited < .seconds(5), "the other org waited \(waited) for an uncommitted voter delete")
+            }
+            #expect(try await h.scalar("SELECT count(*)::int8 FROM voters WHERE id = \(doomed)", as: Int.self) == 0)
+        }
+    }
 }

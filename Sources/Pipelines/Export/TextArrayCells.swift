@@ -32,6 +32,7 @@ enum TextArrayCells {
         guard dimensions == 1 else { return }
         let count = try int32()
         _ = try int32()  // lower bound
+        guard count >= 0 else { throw Malformed(reason: "\(count) elements") }
         for _ in 0..<count {
             let length = Int(try int32())
             if length < 0 {

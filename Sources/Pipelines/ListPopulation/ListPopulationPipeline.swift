@@ -6,8 +6,8 @@ import Store
 
 /// Fills a voter list from criteria: the org's voters are cut into ranges by id, and each range is one
 /// set-based statement in a fenced transaction (so a worker that lost its lease writes nothing), two ranges at
-/// a time, with a progress report as each one commits. Every range is idempotent, so a retried job simply runs them all again; when the job
-/// has succeeded the list's `member_count` is exact.
+/// a time, with a progress report as each one commits. Every range is idempotent, so a retried job simply runs
+/// them all again; when the job has succeeded the list's `member_count` is exact.
 public struct ListPopulationPipeline: OrgPipeline {
     /// The pipeline's name.
     public static let name = "list-population"
