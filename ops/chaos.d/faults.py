@@ -118,6 +118,7 @@ def postgres_down(seconds):
         cluster.pg_stop(mode="fast")
         term = SigtermDuring(cluster, ctx, busiest, after=min(2.0, seconds / 2))
         time.sleep(seconds)
+        monitor.outage_restarting(index)
         cluster.pg_start()
         for _ in range(300):
             if cluster.pg_ready():
@@ -138,6 +139,7 @@ def redis_down(seconds, keep_data):
             cluster.redis_wipe()
         term = SigtermDuring(cluster, ctx, busiest, after=min(2.0, seconds / 2))
         time.sleep(seconds)
+        monitor.outage_restarting(index)
         cluster.redis_start()
         ctx.back_at = monitor.outage_ends(index)
         term.restart()

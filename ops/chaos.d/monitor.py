@@ -19,7 +19,7 @@ class Monitor:
     def __init__(self):
         self.lock = threading.Lock()
         self.calls = []  # (start, end, method, path, status or 'refused'/'timeout'/'reset')
-        self.outages = []  # [name, start, end or None]
+        self.outages = []  # [name, start, end or None, restart begun or None]
         self.api_down = []  # [start, end or None]: the API process was killed or restarting
         self.ready = []  # (start, end, status)
 
@@ -29,8 +29,13 @@ class Monitor:
     # -- outages
     def outage_begins(self, name):
         with self.lock:
-            self.outages.append([name, self.now(), None])
+            self.outages.append([name, self.now(), None, None])
             return len(self.outages) - 1
+
+    def outage_restarting(self, index):
+        """The dependency is being started again: from here it may answer before `outage_ends` is recorded."""
+        with self.lock:
+            self.outages[index][3] = self.now()
 
     def outage_ends(self, index):
         with self.lock:
@@ -86,7 +91,11 @@ class Monitor:
         return any(begin <= end and start <= (stop if stop is not None else float("inf")) + after for begin, stop in windows)
 
     def _dependency_windows(self):
-        return [(start, end) for _, start, end in self.outages]
+        return [(start, end) for _, start, end, _restart in self.outages]
+
+    def _certainly_down_windows(self):
+        """From an outage's start until its restart began (the server may already answer while the restart is awaited)."""
+        return [(start, restart or end) for _, start, end, restart in self.outages]
 
     def http_breaches_since(self, since):
         """5xx other than 503 at any time, 503 outside an outage, no answer in time, refused outside the API's own downtime."""
@@ -117,12 +126,13 @@ class Monitor:
         with self.lock:
             samples = [s for s in self.ready if s[0] >= since and s[1] <= until]
             outages = self._dependency_windows()
+            down_windows = self._certainly_down_windows()
             api_down = [(a, b) for a, b in self.api_down]
         wrong_up, wrong_down = [], []
         for start, end, status in samples:
             if isinstance(status, str) and self._in(api_down, start, end, 1.0):
                 continue
-            down = any(begin + READY_DOWN_TOLERANCE <= start and (stop is None or end <= stop) for begin, stop in outages)
+            down = any(begin + READY_DOWN_TOLERANCE <= start and (stop is None or end <= stop) for begin, stop in down_windows)
             up = not self._in(outages, start, end, READY_UP_TOLERANCE)
             if down and status != 503:
                 wrong_down.append((start, status))
