@@ -525,6 +525,9 @@ def main():
     if WHAT in ("operator", "all"):
         results["operator"] = operator()
         print("operator routes:", results["operator"], flush=True)
+    if WHAT == "ablation":
+        write_section("ablation", ledger_ablation.markdown(ledger_ablation.run()))
+        return
     modes = WHAT.split(",")
     if set(modes) & set(pipeline_bench.MODES):
         pipelines = pipeline_bench.run(modes)
@@ -643,5 +646,6 @@ def write(results):
 
 
 if __name__ == "__main__":
+    import ledger_ablation
     import pipeline_bench
     main()
