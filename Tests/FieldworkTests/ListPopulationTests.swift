@@ -55,6 +55,21 @@ import Testing
         return last
     }
 
+    /// `POST /lists/{id}/populate` by parishes (expects 202 with a job), then waits for the population;
+    /// returns the job id and the settled list JSON.
+    static func populate(
+        _ h: Harness,
+        list: String,
+        token: String,
+        parishes: [String],
+        mode: String
+    ) async throws -> (jobId: String, list: [String: Any]) {
+        let reply = try await h.call(.post, "/api/v1/lists/\(list)/populate", token: token, json: ["criteria": ["parishes": parishes], "mode": mode])
+        #expect(reply.status == .accepted, "\(reply.text)")
+        let jobId = try #require(reply.json["jobId"] as? String, "\(reply.text)")
+        return (jobId, try await settled(h, list: list, token: token))
+    }
+
     /// Every member id of a list, across pages.
     static func members(_ h: Harness, list: String, token: String) async throws -> Set<String> {
         var ids = Set<String>()
@@ -161,30 +176,15 @@ import Testing
                 let bulk = try await h.call(.post, "/api/v1/interactions/bulk", token: canvasser, json: ["interactions": [interaction]])
                 #expect(bulk.json["created"] as? Int == 1, "\(bulk.text)")
 
-                let append = try await h.call(
-                    .post,
-                    "/api/v1/lists/\(list)/populate",
-                    token: organizer,
-                    json: ["criteria": ["parishes": ["B"]], "mode": "append"]
-                )
-                #expect(append.status == .accepted && append.json["jobId"] as? String != nil, "\(append.text)")
-                var settled = try await Self.settled(h, list: list, token: organizer)
+                let append = try await Self.populate(h, list: list, token: organizer, parishes: ["B"], mode: "append")
                 #expect(try await Self.members(h, list: list, token: organizer) == Set([ids[0], ids[1], ids[2], ids[3]]))
-                #expect(settled["memberCount"] as? Int == 4)
-                #expect((settled["population"] as? [String: Any])?["jobId"] as? String == append.json["jobId"] as? String)
+                #expect(append.list["memberCount"] as? Int == 4)
+                #expect((append.list["population"] as? [String: Any])?["jobId"] as? String == append.jobId)
                 // Appending voters who are all members already adds nothing (they are skipped, not refused by the key).
-                let again = try await h.call(
-                    .post,
-                    "/api/v1/lists/\(list)/populate",
-                    token: organizer,
-                    json: ["criteria": ["parishes": ["A", "B"]], "mode": "append"]
-                )
-                #expect(again.status == .accepted, "\(again.text)")
-                settled = try await Self.settled(h, list: list, token: organizer)
-                #expect((settled["population"] as? [String: Any])?["status"] as? String == "succeeded", "\(settled)")
-                #expect(settled["memberCount"] as? Int == 4)
+                let again = try await Self.populate(h, list: list, token: organizer, parishes: ["A", "B"], mode: "append")
+                #expect(again.list["memberCount"] as? Int == 4)
                 #expect(try await Self.members(h, list: list, token: organizer).count == 4)
-                let againJob = try #require(UUID(uuidString: again.json["jobId"] as? String ?? ""))
+                let againJob = try #require(UUID(uuidString: again.jobId))
                 #expect(try await h.scalar("SELECT attempt::int8 FROM jobs WHERE id = \(againJob)", as: Int.self) == 1, "in one attempt")
                 // Rolled up: the field summary counts the list from its member set (ids[0] attempted on 2026-11-20).
                 try await FieldSummaryTests.rollUp(h, org: org.id)
@@ -196,17 +196,10 @@ import Testing
                 let before = try await progress()
                 #expect(before?["members"] as? Int == 4 && before?["attempted"] as? Int == 1, "\(before ?? [:])")
 
-                let replace = try await h.call(
-                    .post,
-                    "/api/v1/lists/\(list)/populate",
-                    token: organizer,
-                    json: ["criteria": ["parishes": ["B", "C"]], "mode": "replace"]
-                )
-                #expect(replace.status == .accepted, "\(replace.text)")
-                settled = try await Self.settled(h, list: list, token: organizer)
+                let replaced = try await Self.populate(h, list: list, token: organizer, parishes: ["B", "C"], mode: "replace").list
                 #expect(try await Self.members(h, list: list, token: organizer) == Set([ids[2], ids[3]]))
-                #expect(settled["memberCount"] as? Int == 2, "\(settled)")
-                #expect((settled["criteria"] as? [String: Any])?["parishes"] as? [String] == ["B", "C"], "the list records its last criteria")
+                #expect(replaced["memberCount"] as? Int == 2, "\(replaced)")
+                #expect((replaced["criteria"] as? [String: Any])?["parishes"] as? [String] == ["B", "C"], "the list records its last criteria")
                 // The population rebuilt the list's member set: it is current, and the summary follows the new members.
                 let fresh = try await h.db.query(
                     """

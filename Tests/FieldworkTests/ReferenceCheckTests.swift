@@ -8,6 +8,12 @@ import Testing
 @Suite struct ReferenceCheckTests {
     static let logger = Logger(label: "references")
 
+    /// Two orgs of their own, each with its admin's token.
+    static func twoOrgs(_ h: Harness) async throws -> (org: TestOrg, admin: String, other: TestOrg, otherAdmin: String) {
+        let (org, other) = (try await h.makeOrg(), try await h.makeOrg())
+        return (org, try await h.token(org.email(.admin)), other, try await h.token(other.email(.admin)))
+    }
+
     /// Runs `sql`; the constraint a foreign-key violation names, nil if it succeeded.
     static func refusal(_ h: Harness, _ sql: PostgresQuery) async -> String? {
         do {
@@ -25,10 +31,7 @@ import Testing
     /// voter is refused in raw SQL with the old constraint names, and deleting a voter or a list deletes its memberships.
     @Test func listMemberReferencesHoldPerStatement() async throws {
         try await Harness.run { h in
-            let org = try await h.makeOrg()
-            let other = try await h.makeOrg()
-            let admin = try await h.token(org.email(.admin))
-            let otherAdmin = try await h.token(other.email(.admin))
+            let (org, admin, other, otherAdmin) = try await Self.twoOrgs(h)
             let ids = try await CampaignTests.voters(h, token: admin, (0..<3).map { CampaignTests.voter($0) }).map { UUID(uuidString: $0)! }
             let foreign = UUID(uuidString: try await CampaignTests.voters(h, token: otherAdmin, [CampaignTests.voter(7)])[0])!
             func makeList(_ token: String) async throws -> UUID {
@@ -64,10 +67,7 @@ import Testing
     /// interactions cannot be deleted; deleting an assignment or a list keeps its interactions without the reference.
     @Test func interactionReferencesHoldPerStatement() async throws {
         try await Harness.run { h in
-            let org = try await h.makeOrg()
-            let other = try await h.makeOrg()
-            let admin = try await h.token(org.email(.admin))
-            let otherAdmin = try await h.token(other.email(.admin))
+            let (org, admin, other, otherAdmin) = try await Self.twoOrgs(h)
             let voters = try await CampaignTests.voters(h, token: admin, (0..<3).map { CampaignTests.voter($0) })
             let (list, assignment) = try await CampaignTests.assigned(h, org: org, token: admin, voterIds: [voters[0], voters[1]])
             let foreignVoter = try await CampaignTests.voters(h, token: otherAdmin, [CampaignTests.voter(9)])[0]
@@ -117,10 +117,7 @@ import Testing
     /// another org records interactions and adds members at once.
     @Test func aVoterDeleteHoldsUpOnlyItsOwnOrg() async throws {
         try await Harness.run { h in
-            let org = try await h.makeOrg()
-            let other = try await h.makeOrg()
-            let admin = try await h.token(org.email(.admin))
-            let otherAdmin = try await h.token(other.email(.admin))
+            let (_, admin, _, otherAdmin) = try await Self.twoOrgs(h)
             let doomed = UUID(uuidString: try await CampaignTests.voters(h, token: admin, [CampaignTests.voter(0)])[0])!
             let voters = try await CampaignTests.voters(h, token: otherAdmin, (1..<3).map { CampaignTests.voter($0) })
             let list = try #require(try await h.call(.post, "/api/v1/lists", token: otherAdmin, json: ["name": "Doors"]).json["id"] as? String)
