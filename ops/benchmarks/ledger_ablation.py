@@ -46,7 +46,7 @@ def drain_once(name, total=100_000, orgs=10):
 
         def done():
             if time.time() - last["at"] > 0.2:
-                last["n"] = int(bench.psql("SELECT count(*) FROM jobs WHERE state = 'succeeded'", world.db))
+                last["n"] = int(world.session.scalar("SELECT count(*) FROM jobs WHERE state = 'succeeded'"))
                 last["at"] = time.time()
             return last["n"]
 
