@@ -6,7 +6,7 @@ more slots. Not a configuration to ship: removing a listing index slows the oper
 removing the count triggers leaves the status pages' counts stale. It measures what those parts
 cost, to choose what to redesign. Variants run in turn, `BENCH_REPEATS` times (default 2); the
 machine's CPU (all processes, from /proc/stat) is reported next to the per-process figures, which
-miss short-lived processes such as the bench's own `psql` polls."""
+miss the bench's own `psql` processes and the kernel."""
 import os
 import time
 
