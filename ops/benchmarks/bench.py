@@ -192,7 +192,14 @@ def throughput(workers, total=100_000, orgs=10):
         time.sleep(1.5)
         per_org = total // orgs
         psql("SELECT pg_stat_statements_reset()", world.db)
-        result = postgres_cost(lambda: drain(workers, total, world.pids(), lambda: world.enqueue("noop", per_org, ids), world.count), total)
+        # Enqueued as the Sidekiq client does (`push_bulk` in slices of 1,000): 1,000 jobs a request (100 per org), one
+        # request after another, so workers start while the rest is enqueued. BENCH_ENQUEUE_BATCH=100000 is the old shape
+        # (one request for all: a 100,000-row insert the drain waited for).
+        batch = int(os.environ.get("BENCH_ENQUEUE_BATCH", "1000"))
+        def enqueue():
+            for _ in range(total // batch):
+                world.enqueue("noop", batch // orgs, ids)
+        result = postgres_cost(lambda: drain(workers, total, world.pids(), enqueue, world.count), total)
         # The claim and the completion both open with the same `WITH input AS (…)`: the label starts after it.
         top = psql("""SELECT round(total_exec_time::numeric, 0) || ' ms in ' || calls || ' calls: '
                              || left(regexp_replace(regexp_replace(query, '^WITH input AS \\(SELECT \\* FROM unnest\\([^)]*\\) AS t\\([^)]*\\)\\),', ''),
@@ -464,6 +471,7 @@ def voters_bench(big=1_000_000, small=100_000, others=10, seconds=15):
                                              FROM pg_stat_statements
                                              WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
                                              ORDER BY total_exec_time DESC LIMIT 8""", world.db).splitlines()
+        results["bulk"]["floor"] = bulk_floor(world.db, big_org, voter_ids, directory, 16, seconds)
         paced = os.path.join(directory, "bulk-paced.lua")
         open(paced, "w").write(open(bulk).read() + RATE_LUA)
         results["bulk"]["paced"] = wrk(paced, "/api/v1/interactions/bulk", 16, seconds, {"WRK_RATE": str(TARGET_RATE)})
@@ -493,6 +501,35 @@ def voters_bench(big=1_000_000, small=100_000, others=10, seconds=15):
         return results
     finally:
         world.close()
+
+
+def bulk_floor(db, org, voter_ids, directory, clients, seconds):
+    """The floor of the bulk route: its interaction `INSERT` alone (100 new rows over the same voter pool, with the
+    table's indexes, checks and triggers, one transaction each), from `pgbench` with as many clients as `wrk` has
+    connections, so no HTTP, JSON, authentication, fact reads or answers. What it reaches is Postgres's ceiling for
+    the route on this machine."""
+    canvasser = psql(f"SELECT user_id FROM memberships WHERE org_id = '{org}' ORDER BY created_at LIMIT 1", db)
+    psql("CREATE TABLE bench_pool (i int PRIMARY KEY, id uuid NOT NULL);\n"
+         "INSERT INTO bench_pool SELECT o - 1, v FROM unnest('{" + ",".join(voter_ids) + "}'::uuid[]) WITH ORDINALITY AS t(v, o);", db)
+    script = os.path.join(directory, "bulk-floor.sql")
+    open(script, "w").write(
+        "\\set r random(0, 1000000000)\n"
+        "INSERT INTO interactions (org_id, client_interaction_uuid, voter_id, canvasser_id, channel, result, occurred_at) "
+        f"SELECT '{org}', gen_random_uuid(), p.id, '{canvasser}', 'door', 'not_home', '2026-11-21T15:00:00Z' "
+        f"FROM generate_series(1, 100) g JOIN bench_pool p ON p.i = (g * 7919 + :r) % {len(voter_ids)} "
+        "ON CONFLICT (org_id, client_interaction_uuid) DO NOTHING RETURNING client_interaction_uuid, id;\n")
+    prefix = os.path.join(directory, "bulk-floor-log")
+    for old in os.listdir(directory):
+        if old.startswith("bulk-floor-log"): os.remove(os.path.join(directory, old))
+    out = subprocess.run(["pgbench", "-n", f"-c{clients}", "-j2", f"-T{seconds}", "-l", f"--log-prefix={prefix}", "-f", script, db],
+                         capture_output=True, text=True, cwd=directory)
+    if out.returncode != 0:
+        raise RuntimeError(f"pgbench failed: {out.stderr.strip()}")
+    latencies = sorted(int(line.split()[2]) / 1000 for name in os.listdir(directory) if name.startswith("bulk-floor-log")
+                       for line in open(os.path.join(directory, name)))
+    tps = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", out.stdout)
+    pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] if latencies else None
+    return {"rps": float(tps.group(1)) if tps else len(latencies) / seconds, "p50": pick(0.5), "p99": pick(0.99), "non2xx": 0}
 
 
 TARGET_RATE = 500
@@ -642,9 +679,11 @@ def write(results):
         for key in sorted(k for k in results if k.startswith("fieldwork-")):
             lines += ["", f"Top statements by execution time, {results[key]['workers']} worker process(es) (`pg_stat_statements`):", ""]
             lines += [f"- {line}" for line in results[key].get("top_statements", [])]
-        lines += ["", "Fieldwork's jobs are 10 orgs × 10,000 (one diagnostics request); each job is a ledger row with an attempt row, "
-                  "claimed, fenced and completed in Postgres. Sidekiq 6 (Debian `ruby-sidekiq`, `-c 10`) pushes with `push_bulk` "
-                  "and keeps nothing but Redis.", ""]
+        batch = int(os.environ.get("BENCH_ENQUEUE_BATCH", "1000"))
+        lines += ["", f"Fieldwork's jobs are 10 orgs × 10,000, enqueued {batch:,} a request ({batch // 10:,} per org, diagnostics route, "
+                  "one request after another); each job is a ledger row with an attempt row, claimed, fenced and completed in "
+                  "Postgres. Sidekiq 6 (Debian `ruby-sidekiq`, `-c 10`) pushes with `push_bulk` in slices of 1,000 and keeps "
+                  "nothing but Redis.", ""]
     if "latency" in results:
         r = results["latency"]
         lines += [f"### Enqueue → start latency at a steady {r['rate']:,} jobs/s ({r['seconds']} s, 2 workers)", "",
@@ -682,6 +721,8 @@ def write(results):
         row("`POST /interactions/bulk` (100 new items)", "500/s", r["bulk"]["paced"])
         if "turf" in r["bulk"]:
             row("`POST /interactions/bulk` (100 new items, each batch one walk list's voters)", "max", r["bulk"]["turf"])
+        if "floor" in r["bulk"]:
+            row("floor: the route's interaction `INSERT` alone (100 new rows) from `pgbench`, 16 clients", "max", r["bulk"]["floor"])
         if r["bulk"].get("statements"):
             lines += ["", "Postgres time per request of the saturated bulk run, by statement (`pg_stat_statements`, top 8):", ""]
             lines += [f"- {line}" for line in r["bulk"]["statements"]]

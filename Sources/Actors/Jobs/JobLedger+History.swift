@@ -29,11 +29,10 @@ extension JobLedger {
                 FROM job_history_watermark FOR UPDATE SKIP LOCKED
             ),
             src AS (
-                SELECT date_trunc('hour', a.finished_at) AS hour, a.pipeline, COALESCE(j.org_id::text, '') AS org_key, a.outcome,
+                SELECT date_trunc('hour', a.finished_at) AS hour, a.pipeline, COALESCE(a.org_id::text, '') AS org_key, a.outcome,
                        LEAST(47, GREATEST(0, ceil(ln(GREATEST(extract(epoch FROM a.finished_at - a.started_at) * 1000, 0.001) / 10)
                            / ln(sqrt(2::float8)))))::int AS bucket
                 FROM w JOIN job_attempts a ON a.finished_at > w.through AND a.finished_at <= w.upto
-                JOIN jobs j ON j.id = a.job_id
                 WHERE a.outcome IN ('succeeded', 'failed')
             ),
             per_bucket AS (

@@ -18,8 +18,8 @@ public struct JobLedger: Sendable {
     /// worker_id, attempt_token, attempt_started_at, outcome, error): one insert per attempt. A row left by an
     /// attempt that started before migration 0010 (rows were inserted at the claim then) is completed instead.
     static let attemptRowSQL = """
-        INSERT INTO job_attempts (job_id, attempt, pipeline, worker_id, lease_token, started_at, finished_at, outcome, error)
-        SELECT j.id, j.attempt, j.pipeline, COALESCE(j.worker_id, ''), j.attempt_token, COALESCE(j.attempt_started_at, now()), now(),
+        INSERT INTO job_attempts (job_id, attempt, pipeline, org_id, worker_id, lease_token, started_at, finished_at, outcome, error)
+        SELECT j.id, j.attempt, j.pipeline, j.org_id, COALESCE(j.worker_id, ''), j.attempt_token, COALESCE(j.attempt_started_at, now()), now(),
                j.outcome, j.error
         FROM j WHERE j.attempt_token IS NOT NULL
         ON CONFLICT (job_id, attempt) DO UPDATE SET finished_at = EXCLUDED.finished_at, outcome = EXCLUDED.outcome, error = EXCLUDED.error
@@ -180,25 +180,9 @@ public struct JobLedger: Sendable {
     /// action) queue behind each other instead of deadlocking.
     public func claim(_ ids: [(UUID, UUID)], worker: String, lease: Duration, on runner: some QueryRunner) async throws -> [ClaimedJob] {
         guard !ids.isEmpty else { return [] }
-        let rows = try await runner.run(
-            """
-            WITH input AS (SELECT * FROM unnest(\(ids.map(\.0))::uuid[], \(ids.map(\.1))::uuid[]) AS t(id, token)),
-            locked AS (
-                SELECT jobs.id FROM jobs WHERE jobs.id IN (SELECT id FROM input) AND jobs.state = 'queued'
-                ORDER BY jobs.id FOR NO KEY UPDATE
-            ),
-            j AS (
-                UPDATE jobs SET state = 'running', attempt = jobs.attempt + 1, lease_owner = \(worker), lease_token = input.token,
-                       lease_expires_at = now() + \(lease.milliseconds) * interval '1 millisecond',
-                       started_at = COALESCE(jobs.started_at, now()), attempt_started_at = now(), cancel_requested = false, updated_at = now()
-                FROM input, locked WHERE jobs.id = input.id AND jobs.id = locked.id
-                RETURNING jobs.id, jobs.org_id, jobs.pipeline, jobs.args::text, jobs.attempt, jobs.returned_attempts,
-                          jobs.max_attempts, jobs.priority, jobs.request_id, jobs.lease_token
-            )
-            SELECT * FROM j
-            """,
-            logger: logger
-        )
+        let statement = ClaimStatement(
+            ids: ids.map(\.0), tokens: ids.map(\.1), worker: worker, leaseMs: Int64(lease.milliseconds))
+        let rows = try await runner.run(statement, logger: logger)
         var claimed: [ClaimedJob] = []
         for try await row in rows {
             let (id, orgId, pipeline, args, attempt, returned, maxAttempts, priority, requestId, token) = try row.decode(
@@ -337,27 +321,7 @@ public struct JobLedger: Sendable {
     /// returns the ids that were still held (the others belonged to stale attempts).
     public func succeed(_ leases: [(UUID, UUID)], on runner: some QueryRunner) async throws -> Set<UUID> {
         guard !leases.isEmpty else { return [] }
-        let rows = try await runner.run(
-            """
-            WITH input AS (SELECT * FROM unnest(\(leases.map(\.0))::uuid[], \(leases.map(\.1))::uuid[]) AS t(id, token)),
-            held AS (
-                SELECT jobs.id, jobs.lease_owner, jobs.lease_token, jobs.attempt_started_at
-                FROM jobs JOIN input ON jobs.id = input.id AND jobs.lease_token = input.token
-                WHERE jobs.state = 'running'
-                ORDER BY jobs.id FOR NO KEY UPDATE OF jobs
-            ),
-            j AS (
-                UPDATE jobs SET state = 'succeeded', finished_at = now(), updated_at = now(),
-                       lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, attempt_started_at = NULL, cancel_requested = false
-                FROM held WHERE jobs.id = held.id
-                RETURNING jobs.id, jobs.attempt, jobs.pipeline, held.lease_owner AS worker_id, held.lease_token AS attempt_token,
-                          held.attempt_started_at, 'succeeded' AS outcome, NULL::text AS error
-            ),
-            a AS (\(unescaped: Self.attemptRowSQL))
-            SELECT id FROM j
-            """,
-            logger: logger
-        )
+        let rows = try await runner.run(SucceedStatement(ids: leases.map(\.0), tokens: leases.map(\.1)), logger: logger)
         var done: Set<UUID> = []
         for try await id in rows.decode(UUID.self) { done.insert(id) }
         return done
