@@ -122,7 +122,7 @@ extension JobLedger {
         }
         let hour = try await runner.run(
             """
-            SELECT COALESCE(a.org_id::text, ''), o.name, sum(extract(epoch FROM a.finished_at - a.started_at))::float8
+            SELECT COALESCE(a.org_id::text, ''), o.name, sum(date_part('epoch', a.finished_at - a.started_at))
             FROM job_attempts a LEFT JOIN organizations o ON o.id = a.org_id
             WHERE a.finished_at IS NOT NULL AND a.finished_at > now() - interval '1 hour'
             GROUP BY 1, 2

@@ -166,8 +166,8 @@ extension JobLedger {
             SELECT pipeline,
                    count(*) FILTER (WHERE outcome = 'succeeded')::int8,
                    count(*) FILTER (WHERE outcome = 'failed')::int8,
-                   (percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - started_at)) * 1000)::float8,
-                   (percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - started_at)) * 1000)::float8
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY date_part('epoch', finished_at - started_at)) * 1000,
+                   percentile_cont(0.95) WITHIN GROUP (ORDER BY date_part('epoch', finished_at - started_at)) * 1000
             FROM job_attempts
             WHERE finished_at IS NOT NULL AND finished_at > now() - interval '1 hour'
             GROUP BY pipeline
