@@ -18,6 +18,11 @@ public protocol QueryRunner: Sendable {
     where Statement.Row == PostgresRow
 }
 
+extension PostgresPreparedStatement where Row == PostgresRow {
+    /// Statements run through `QueryRunner.run` hand back their rows as they came, decoded by the caller.
+    public func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
+}
+
 extension PostgresConnection: QueryRunner {
     public func run(_ query: PostgresQuery, logger: Logger) async throws -> QueryRows {
         QueryRows(source: .streamed(try await guarded { try await self.query(query, logger: logger) }))

@@ -153,6 +153,9 @@ def profile(before, after, seconds):
 
 
 WORKER_ENV = {"WORKER_CONCURRENCY": "128"}
+# Jobs per enqueue request of the no-op drain (1,000: Sidekiq's `push_bulk` slices; 100000: one request for all, the
+# shape before 2026-12-07, a 100,000-row insert the drain waited for).
+ENQUEUE_BATCH = int(os.environ.get("BENCH_ENQUEUE_BATCH", "1000"))
 
 
 def drain(workers, total, pids, enqueue, done):
@@ -192,13 +195,10 @@ def throughput(workers, total=100_000, orgs=10):
         time.sleep(1.5)
         per_org = total // orgs
         psql("SELECT pg_stat_statements_reset()", world.db)
-        # Enqueued as the Sidekiq client does (`push_bulk` in slices of 1,000): 1,000 jobs a request (100 per org), one
-        # request after another, so workers start while the rest is enqueued. BENCH_ENQUEUE_BATCH=100000 is the old shape
-        # (one request for all: a 100,000-row insert the drain waited for).
-        batch = int(os.environ.get("BENCH_ENQUEUE_BATCH", "1000"))
+        # One request after another (`ENQUEUE_BATCH` jobs each), so workers start while the rest is enqueued.
         def enqueue():
-            for _ in range(total // batch):
-                world.enqueue("noop", batch // orgs, ids)
+            for _ in range(total // ENQUEUE_BATCH):
+                world.enqueue("noop", ENQUEUE_BATCH // orgs, ids)
         result = postgres_cost(lambda: drain(workers, total, world.pids(), enqueue, world.count), total)
         # The claim and the completion both open with the same `WITH input AS (…)`: the label starts after it.
         top = psql("""SELECT round(total_exec_time::numeric, 0) || ' ms in ' || calls || ' calls: '
@@ -689,8 +689,7 @@ def write(results):
         for key in sorted(k for k in results if k.startswith("fieldwork-")):
             lines += ["", f"Top statements by execution time, {results[key]['workers']} worker process(es) (`pg_stat_statements`):", ""]
             lines += [f"- {line}" for line in results[key].get("top_statements", [])]
-        batch = int(os.environ.get("BENCH_ENQUEUE_BATCH", "1000"))
-        lines += ["", f"Fieldwork's jobs are 10 orgs × 10,000, enqueued {batch:,} a request ({batch // 10:,} per org, diagnostics route, "
+        lines += ["", f"Fieldwork's jobs are 10 orgs × 10,000, enqueued {ENQUEUE_BATCH:,} a request ({ENQUEUE_BATCH // 10:,} per org, diagnostics route, "
                   "one request after another); each job is a ledger row with an attempt row, claimed, fenced and completed in "
                   "Postgres. Sidekiq 6 (Debian `ruby-sidekiq`, `-c 10`) pushes with `push_bulk` in slices of 1,000 and keeps "
                   "nothing but Redis.", ""]

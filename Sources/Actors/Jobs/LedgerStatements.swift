@@ -38,8 +38,6 @@ extension JobLedger {
             bindings.append(leaseMs)
             return bindings
         }
-
-        func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
     }
 
     /// `succeed`: each running job whose lease token still matches becomes `succeeded`, and its
@@ -75,7 +73,5 @@ extension JobLedger {
             bindings.append(tokens)
             return bindings
         }
-
-        func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
     }
 }
