@@ -379,7 +379,10 @@ extension LedgerTests {
     @Test func sigtermDrainsThenHandsLeasesBack() async throws {
         try await Orchestra.run { o in
             let org = try await o.h.makeOrg()
-            let worker = try await o.startWorkerProcess(environment: ["SHUTDOWN_GRACE": "4"])
+            // Debug level for its "job started" lines: the ledger says `running` when the claim commits,
+            // before the worker has started the executions, and a SIGTERM in that gap rightly hands
+            // both back unstarted. The test is about jobs that have started.
+            let worker = try await o.startWorkerProcess(environment: ["SHUTDOWN_GRACE": "4", "LOG_LEVEL": "debug"])
             defer {
                 worker.signal(SIGKILL)
                 _ = waitpid(worker.pid, nil, 0)
@@ -387,6 +390,9 @@ extension LedgerTests {
             try await o.enqueue("sleep", count: 1, orgIds: [org.id], args: ["ms": 2500])
             try await o.enqueue("sleep", count: 1, orgIds: [org.id], args: ["ms": 600_000])
             try await waitUntil("both running") { try await o.states(org: org.id)["running"] == 2 }
+            try await waitUntil("both started in the worker") {
+                worker.output.components(separatedBy: "\"msg\":\"job started\"").count - 1 == 2
+            }
             worker.signal(SIGTERM)
             let status = try await worker.wait(timeout: .seconds(10))
             #expect(status == 0, "exit status \(String(describing: status)): \(worker.output.suffix(2000))")
