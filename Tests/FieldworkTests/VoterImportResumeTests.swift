@@ -34,6 +34,11 @@ import Testing
             #expect(try await child.wait() == 128 + SIGKILL)
             let afterKill = Importer.progress(try await importer.get(id))
             #expect((afterKill["rowsRead"] ?? 0) < total, "killed part way: \(afterKill)")
+            // Two batches load at once, but they commit in file order: what committed before the kill is the file's
+            // first rows up to the checkpoint (V0, V1, … with no gap), nothing past it.
+            let committed = try #require(try await o.scalar("SELECT count(*) FROM voters WHERE org_id = \(org.id)", as: Int.self))
+            let highest = try await o.scalar("SELECT max(substr(external_id, 2)::int8) FROM voters WHERE org_id = \(org.id)", as: Int.self)
+            #expect(committed == afterKill["inserted"] && highest == committed - 1, "committed \(committed), highest V\(highest ?? -1): \(afterKill)")
 
             try await o.withWorker { _ in
                 let job = try await importer.waitEnded(id, timeout: .seconds(180))

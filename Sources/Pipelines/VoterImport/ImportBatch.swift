@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Rows parsed since the previous batch, and where the file stands after them (the checkpoint the batch commits).
 struct ImportBatch: Sendable {
@@ -13,6 +14,32 @@ struct ImportBatch: Sendable {
     var rowCount: Int { records.count + rejections.count { $0.row > 1 } }
 }
 
+/// A batch handed to its load. The load takes the records once, to stage them, so they are freed while the load
+/// waits for its turn to commit (three batches are alive at once: one parsing, two loading).
+final class LoadingBatch: Sendable {
+    let rejections: [RowRejection]
+    let endOffset: Int64
+    let nextRow: Int
+    let rowCount: Int
+    private let records: Mutex<[VoterRecord]>
+
+    init(_ batch: ImportBatch) {
+        rejections = batch.rejections
+        endOffset = batch.endOffset
+        nextRow = batch.nextRow
+        rowCount = batch.rowCount
+        records = Mutex(batch.records)
+    }
+
+    /// The batch's records; empty after the first call.
+    func takeRecords() -> [VoterRecord] {
+        records.withLock { records in
+            defer { records = [] }
+            return records
+        }
+    }
+}
+
 /// What loading one batch did.
 struct BatchCounts: Sendable, Equatable {
     var inserted = 0
@@ -24,6 +51,14 @@ struct BatchCounts: Sendable, Equatable {
 /// Whether an import goes on after a batch.
 enum BatchOutcome: Sendable, Equatable {
     case loaded(BatchCounts)
-    /// Cancel was asked for: the batch was not loaded.
+    /// Cancel was asked for: the batch was rolled back.
     case cancelRequested
+    /// The batch before it did not commit (it failed or saw the cancel): this one was rolled back too.
+    case notLoaded
+}
+
+/// A batch's outcome, and how long its staging and upsert took (what the batch size adapts to).
+struct LoadResult: Sendable {
+    var outcome: BatchOutcome
+    var took: Duration
 }

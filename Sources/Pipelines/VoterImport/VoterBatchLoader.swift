@@ -6,7 +6,7 @@ import Store
 
 /// Loads one batch into `voters` inside the job's fenced transaction: `COPY` into a staging table, then one set-based
 /// update (only rows that change; a blank cell keeps the stored value) and one insert, then the rejections and the
-/// checkpoint, all committed together. (A registration number the file had on an earlier row never gets here: the
+/// checkpoint, all committed together. Two batches load at once, on two connections; they commit in file order. (A registration number the file had on an earlier row never gets here: the
 /// reader rejects it, see `FirstRows`.)
 /// It never deletes a voter and never touches interactions, list members or assignments.
 struct VoterBatchLoader: Sendable {
@@ -23,23 +23,47 @@ struct VoterBatchLoader: Sendable {
     /// Columns an import may set, besides `extra` (merged) and the NOT NULL ones with defaults.
     static let plainColumns = stagingColumns.filter { !["row_no", "external_id", "first_name", "last_name", "status", "extra"].contains($0) }
 
-    /// Loads `batch` unless cancel was asked for; on `connection`, inside the caller's fenced transaction.
-    func load(_ batch: ImportBatch, on connection: PostgresConnection) async throws -> BatchOutcome {
-        let state = try await connection.run("SELECT cancel_requested FROM import_jobs WHERE id = \(importId) FOR UPDATE", logger: logger)
-        for try await cancel in state.decode(Bool.self) where cancel { return .cancelRequested }
+    /// Loads `batch` in the job's fenced transaction, in file order: stages and upserts its rows at once (beside the
+    /// previous batch's load, on another connection), then waits for `previous` to commit before it looks for a cancel,
+    /// writes its rejections and checkpoint and commits. Settles `turn` for the batch after it, whatever happens.
+    func load(_ batch: LoadingBatch, after previous: CommitTurn?, then turn: CommitTurn, context: JobContext) async throws -> LoadResult {
+        do {
+            let result = try await context.fenced { connection in try await self.load(batch, after: previous, on: connection) }
+            turn.settle(committed: true)
+            return result
+        } catch let rolledBack as RolledBack {
+            turn.settle(committed: false)
+            return LoadResult(outcome: rolledBack.outcome, took: .zero)
+        } catch {
+            turn.settle(committed: false)
+            throw error
+        }
+    }
+
+    /// Thrown inside the transaction to roll the batch's rows back.
+    private struct RolledBack: Error {
+        let outcome: BatchOutcome
+    }
+
+    private func load(_ batch: LoadingBatch, after previous: CommitTurn?, on connection: PostgresConnection) async throws -> LoadResult {
+        let started = ContinuousClock.now
         var counts = BatchCounts()
-        var rejections = batch.rejections
-        if !batch.records.isEmpty {
-            try await stage(batch.records, on: connection)
+        let records = batch.takeRecords()
+        if !records.isEmpty {
+            try await stage(records, on: connection)
             counts.updated = try await count("WITH changed AS (\(unescaped: updateSQL) RETURNING 1) SELECT count(*) FROM changed", on: connection)
             counts.inserted = try await count("WITH added AS (\(unescaped: insertSQL) RETURNING 1) SELECT count(*) FROM added", on: connection)
-            counts.unchanged = batch.records.count - counts.updated - counts.inserted
+            counts.unchanged = records.count - counts.updated - counts.inserted
         }
-        rejections.sort { $0.row < $1.row }
+        let took = ContinuousClock.now - started
+        if let previous, !(await previous.committed()) { throw RolledBack(outcome: .notLoaded) }
+        let state = try await connection.run("SELECT cancel_requested FROM import_jobs WHERE id = \(importId) FOR UPDATE", logger: logger)
+        for try await cancel in state.decode(Bool.self) where cancel { throw RolledBack(outcome: .cancelRequested) }
+        let rejections = batch.rejections.sorted { $0.row < $1.row }
         counts.rejected = rejections.count { $0.row > 1 }
         try await record(rejections, on: connection)
         try await checkpoint(batch, counts: counts, rejections: rejections, on: connection)
-        return .loaded(counts)
+        return LoadResult(outcome: .loaded(counts), took: took)
     }
 
     private func stage(_ records: [VoterRecord], on connection: PostgresConnection) async throws {
@@ -123,7 +147,7 @@ struct VoterBatchLoader: Sendable {
     }
 
     /// The counters, the first 100 errors and the checkpoint (offset and row of the next batch).
-    private func checkpoint(_ batch: ImportBatch, counts: BatchCounts, rejections: [RowRejection], on connection: PostgresConnection) async throws {
+    private func checkpoint(_ batch: LoadingBatch, counts: BatchCounts, rejections: [RowRejection], on connection: PostgresConnection) async throws {
         let listed = rejections.prefix(100).map { ImportRowError(row: $0.row, column: $0.column, message: Self.storable($0.message)) }
         let errors = String(decoding: try JSONEncoder().encode(Array(listed)), as: UTF8.self)
         try await connection.run(

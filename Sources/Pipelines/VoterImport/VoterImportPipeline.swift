@@ -4,7 +4,7 @@ import PostgresNIO
 import Store
 
 /// Imports an uploaded voter file into the org's voters: streams it from the object store in batches, parsing the
-/// next batch while the previous one loads; each batch commits with its checkpoint in the job's fenced transaction,
+/// next batch while two load; each batch commits with its checkpoint in the job's fenced transaction, in file order,
 /// so a retry (a worker killed mid-import) resumes after the last committed batch: no row twice, none lost.
 /// Cancel stops it between batches; a file that is not a voter file fails it at once, without retries.
 public struct VoterImportPipeline: OrgPipeline {
@@ -52,22 +52,46 @@ public struct VoterImportPipeline: OrgPipeline {
                 nextRow: start.nextRow
             )
             let loader = VoterBatchLoader(importId: arguments.importId, orgId: scope.orgId, logger: context.logger)
-            var rows = min(batchRows, max(1_000, batchRows / 5))
-            var pending = try await reader.next(rows: rows, time: batchTime)
-            while let batch = pending {
-                let size = rows
-                async let upcoming = reader.next(rows: size, time: batchTime)
-                let loading = ContinuousClock.now
-                let outcome = try await context.fenced { connection in try await loader.load(batch, on: connection) }
-                if outcome == .cancelRequested { return try await end(.cancelled, run: run, context: context) }
-                rows = Self.nextBatchRows(rows, took: ContinuousClock.now - loading, limit: batchRows)
-                pending = try await upcoming
+            if try await loadAll(from: reader, with: loader, context: context) == .cancelRequested {
+                return try await end(.cancelled, run: run, context: context)
             }
         } catch let error as NotAVoterFile {
             try await end(.failed, reason: "not a voter file: \(error.reason)", run: run, context: context)
             throw NonRetryableError("not a voter file: \(error.reason)")
         }
         try await end(.succeeded, run: run, context: context)
+    }
+
+    /// Loads every batch, two at a time on two connections, while the next one is parsed: a batch stages and upserts
+    /// its rows while the one before it commits (Postgres then works on both cores; one backend inserting into
+    /// `voters`' indexes left the second idle). They commit in file order (`CommitTurn`). Returns `.cancelRequested`
+    /// when a batch saw the cancel; the batches after it are rolled back.
+    private func loadAll(from reader: ImportBatchReader, with loader: VoterBatchLoader, context: JobContext) async throws -> BatchOutcome? {
+        var rows = min(batchRows, max(1_000, batchRows / 5))
+        var pending = try await reader.next(rows: rows, time: batchTime)
+        return try await withThrowingTaskGroup(of: LoadResult.self) { loads in
+            var previous: CommitTurn?
+            var loading = 0
+            while let handed = pending.take().map(LoadingBatch.init) {
+                let size = rows
+                async let upcoming = reader.next(rows: size, time: batchTime)
+                let after = previous
+                let turn = CommitTurn()
+                loads.addTask { try await loader.load(handed, after: after, then: turn, context: context) }
+                previous = turn
+                loading += 1
+                if loading == 2, let done = try await loads.next() {
+                    loading -= 1
+                    if done.outcome == .cancelRequested { return .cancelRequested }
+                    rows = Self.nextBatchRows(rows, took: done.took, limit: batchRows)
+                }
+                pending = try await upcoming
+            }
+            while let done = try await loads.next() {
+                if done.outcome == .cancelRequested { return .cancelRequested }
+            }
+            return nil
+        }
     }
 
     /// Halves the batch after a load over 0.6 s, doubles it after one under 0.2 s (between 1,000 rows, or `limit` if
