@@ -120,16 +120,26 @@ def floor_copy(world, path):
         result[table] = {"seconds": time.time() - start, "rows": int(psql(f"SELECT count(*) FROM {table}", world.db))}
     # The schema's floor: the same rows put by one INSERT … SELECT from the table above into a copy of `voters` with all
     # of its indexes (`LIKE voters INCLUDING ALL`), dropped afterwards, so `voters` itself is not bloated for the import.
-    start = time.time()
-    psql("""CREATE TABLE bench_voters (LIKE voters INCLUDING ALL);
-        INSERT INTO bench_voters (org_id, external_id, last_name, first_name, middle_name, suffix, sex, race, birth_year, party,
-                            res_house_number, res_house_fraction, res_street_direction, res_street_name, res_unit, res_city,
+    def insert(where="true"):
+        return f"""INSERT INTO bench_voters (org_id, external_id, last_name, first_name, middle_name, suffix, sex, race, birth_year,
+                            party, res_house_number, res_house_fraction, res_street_direction, res_street_name, res_unit, res_city,
                             res_state, res_zip5, res_zip4, parish, ward, precinct, registration_date, status, phone)
         SELECT '00000000-0000-0000-0000-00000000f100', c0, c1, c2, NULLIF(c3, ''), NULLIF(c4, ''), c5, c6, NULLIF(c7, '')::int, c8,
                c9, NULLIF(c10, ''), NULLIF(c11, ''), c12, NULLIF(c13, ''), c14, c15, c16, NULLIF(c17, ''), c18, c19, c20,
                to_date(NULLIF(c21, ''), 'YYYYMMDD'), CASE WHEN c22 = 'I' THEN 'inactive' ELSE 'active' END, NULLIF(c23, '')
-        FROM bench_floor_logged""", world.db)
+        FROM bench_floor_logged WHERE {where}"""
+    psql("CREATE TABLE bench_voters (LIKE voters INCLUDING ALL)", world.db)
+    start = time.time()
+    psql(insert(), world.db)
     result["voters_insert_select"] = {"seconds": time.time() - start, "rows": result["bench_floor_logged"]["rows"]}
+    # The same on two connections at once, half of the rows each (the import loads two batches at once).
+    psql("DROP TABLE bench_voters; CREATE TABLE bench_voters (LIKE voters INCLUDING ALL)", world.db)
+    start = time.time()
+    halves = [subprocess.Popen(["psql", "-q", "-v", "ON_ERROR_STOP=1", world.db, "-c", insert(f"hashtext(c0) & 1 = {half}")])
+              for half in (0, 1)]
+    if any(p.wait() != 0 for p in halves):
+        raise RuntimeError("the two-connection schema floor failed")
+    result["voters_insert_select_2"] = {"seconds": time.time() - start, "rows": int(psql("SELECT count(*) FROM bench_voters", world.db))}
     psql("DROP TABLE bench_voters", world.db)
     for table in ("bench_floor_logged", "bench_floor"):
         psql(f"DROP TABLE {table}", world.db)
@@ -366,9 +376,11 @@ def markdown(mode, results):
                          f"inserted {p['inserted']:,}, rejected {p['rejected']:,} |")
         lines += [""] + [f"Schema floor, {run['rows']:,} rows: the same rows put into `voters` (all 11 of its indexes) by one `INSERT … SELECT` "
                          f"from the `\\copy` table into a copy of the table (`LIKE voters INCLUDING ALL`): {run['floor']['voters_insert_select']['seconds']:.1f} s, "
-                         f"**{rate(run['floor']['voters_insert_select']):,.0f} rows/s**; the first import reaches "
-                         f"{run['floor']['voters_insert_select']['seconds'] / run['first']['seconds']:.0%} of that rate."
-                         for run in results["runs"] if "voters_insert_select" in run["floor"]] + [""]
+                         f"**{rate(run['floor']['voters_insert_select']):,.0f} rows/s**; on two connections at once, half of the rows each: "
+                         f"{run['floor']['voters_insert_select_2']['seconds']:.1f} s, **{rate(run['floor']['voters_insert_select_2']):,.0f} rows/s**. "
+                         f"The first import reaches {run['floor']['voters_insert_select']['seconds'] / run['first']['seconds']:.0%} of the first and "
+                         f"{run['floor']['voters_insert_select_2']['seconds'] / run['first']['seconds']:.0%} of the second."
+                         for run in results["runs"] if "voters_insert_select_2" in run["floor"]] + [""]
         lines += ["CPU during each run (% of one core over the run's wall time):", ""]
         for run in results["runs"]:
             for label, r in [("first import", run["first"]), ("re-import", run.get("again"))]:

@@ -14,13 +14,14 @@ struct ImportBatch: Sendable {
     var rowCount: Int { records.count + rejections.count { $0.row > 1 } }
 }
 
-/// A batch handed to its load. The load takes the records once, to stage them, so they are freed while the load
-/// waits for its turn to commit (three batches are alive at once: one parsing, two loading).
+/// A batch handed to its load. The load takes the records once, to encode them for `COPY`, so they are freed while
+/// the load runs and waits for its turn to commit (three batches are alive at once: one parsing, two loading).
 final class LoadingBatch: Sendable {
     let rejections: [RowRejection]
     let endOffset: Int64
     let nextRow: Int
     let rowCount: Int
+    let recordCount: Int
     private let records: Mutex<[VoterRecord]>
 
     init(_ batch: ImportBatch) {
@@ -28,6 +29,7 @@ final class LoadingBatch: Sendable {
         endOffset = batch.endOffset
         nextRow = batch.nextRow
         rowCount = batch.rowCount
+        recordCount = batch.records.count
         records = Mutex(batch.records)
     }
 

@@ -1,6 +1,7 @@
 import Actors
 import Foundation
 import Logging
+import NIOCore
 import PostgresNIO
 import Store
 
@@ -48,12 +49,12 @@ struct VoterBatchLoader: Sendable {
     private func load(_ batch: LoadingBatch, after previous: CommitTurn?, on connection: PostgresConnection) async throws -> LoadResult {
         let started = ContinuousClock.now
         var counts = BatchCounts()
-        let records = batch.takeRecords()
-        if !records.isEmpty {
-            try await stage(records, on: connection)
+        if batch.recordCount > 0 {
+            // The records live only until they are encoded: the load may then wait for its turn a while.
+            try await stage(StagingRows.encode(batch.takeRecords()), on: connection)
             counts.updated = try await count("WITH changed AS (\(unescaped: updateSQL) RETURNING 1) SELECT count(*) FROM changed", on: connection)
             counts.inserted = try await count("WITH added AS (\(unescaped: insertSQL) RETURNING 1) SELECT count(*) FROM added", on: connection)
-            counts.unchanged = records.count - counts.updated - counts.inserted
+            counts.unchanged = batch.recordCount - counts.updated - counts.inserted
         }
         let took = ContinuousClock.now - started
         if let previous, !(await previous.committed()) { throw RolledBack(outcome: .notLoaded) }
@@ -66,7 +67,8 @@ struct VoterBatchLoader: Sendable {
         return LoadResult(outcome: .loaded(counts), took: took)
     }
 
-    private func stage(_ records: [VoterRecord], on connection: PostgresConnection) async throws {
+    /// Copies `rows` (`StagingRows`) into the transaction's staging table and looks up each row's voter.
+    private func stage(_ rows: ByteBuffer, on connection: PostgresConnection) async throws {
         try await connection.run(
             """
             CREATE TEMP TABLE IF NOT EXISTS import_staging (
@@ -79,7 +81,6 @@ struct VoterBatchLoader: Sendable {
             """,
             logger: logger
         ).consume()
-        let rows = StagingRows.encode(records)
         try await connection.copy(rows, into: "import_staging", columns: Self.stagingColumns, logger: logger)
         // Each staged row looks up its voter once, through `voters_external_id_key`: a correlated subquery in the SET
         // list runs per row, whatever the statistics say. (Joined instead, the planner, with stale statistics on an
