@@ -10,10 +10,9 @@ struct FirstRows: Sendable {
     private var numeric: [UInt64: Int32] = [:]
     private var other: [String: Int32] = [:]
 
-    /// Keeps `records` whose number is new (remembering it) and returns the rest as rejections, in row order.
+    /// Keeps `records` whose number is new (remembering it) and returns the rest as rejections, in row order. Without
+    /// a duplicate (nearly always) the records come back as they were given, not copied.
     mutating func admit(_ records: [VoterRecord]) -> (admitted: [VoterRecord], duplicates: [RowRejection]) {
-        var admitted: [VoterRecord] = []
-        admitted.reserveCapacity(records.count)
         var duplicates: [RowRejection] = []
         for record in records {
             if let first = firstRow(of: record.externalId, elseRemember: Int32(clamping: record.row)) {
@@ -25,11 +24,11 @@ struct FirstRows: Sendable {
                         rawText: record.externalId
                     )
                 )
-            } else {
-                admitted.append(record)
             }
         }
-        return (admitted, duplicates)
+        guard !duplicates.isEmpty else { return (records, []) }
+        let skipped = Set(duplicates.map(\.row))
+        return (records.filter { !skipped.contains($0.row) }, duplicates)
     }
 
     /// The row `id` was first seen on; nil, remembering `row` for it, when this is its first row.
@@ -39,9 +38,10 @@ struct FirstRows: Sendable {
     }
 
     private static func firstRow<Key: Hashable>(in rows: inout [Key: Int32], _ key: Key, elseRemember row: Int32) -> Int32? {
-        if let first = rows[key] { return first }
-        rows[key] = row
-        return nil
+        // One hash lookup for a new number: store it, and put the first row back in the rare case it was not new.
+        guard let first = rows.updateValue(row, forKey: key) else { return nil }
+        rows[key] = first
+        return first
     }
 
     /// 1 to 17 ASCII digits as their value with the digit count in the top bits, so "0042" and "42" stay apart
