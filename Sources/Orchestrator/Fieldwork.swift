@@ -55,7 +55,13 @@ struct All: AsyncParsableCommand {
     func run() async throws {
         let (config, logger) = loadConfig()
         ShutdownDeadline.arm(grace: config.shutdownGrace, logger: logger)
-        let services = try await apiServices(config: config, logger: logger, migrate: !options.noMigrate) { clients in
+        // Migrations first, before any service starts: the workers and the scheduler prepare their statements as they
+        // start, and PostgresNIO keeps a statement that failed to prepare (against a schema still being migrated)
+        // failed for its connection's life.
+        if !options.noMigrate {
+            try await withDatabase(config: config, logger: logger) { client, logger in _ = try await Migrator(client: client, logger: logger).migrate() }
+        }
+        let services = try await apiServices(config: config, logger: logger, migrate: false) { clients in
             try [Role.worker, .scheduler].map { try $0.service(clients, config: config, logger: logger) }
         }
         try await runAPI(services, logger: logger)
@@ -83,6 +89,11 @@ struct Schedule: AsyncParsableCommand {
 /// Runs `body` with a started Postgres client, then shuts the client down.
 func withDatabase(_ body: @escaping @Sendable (PostgresClient, Logger) async throws -> Void) async throws {
     let (config, logger) = loadConfig()
+    try await withDatabase(config: config, logger: logger, body)
+}
+
+/// Runs `body` with a started Postgres client of `config`'s database, then shuts the client down.
+func withDatabase(config: AppConfig, logger: Logger, _ body: @escaping @Sendable (PostgresClient, Logger) async throws -> Void) async throws {
     let client = PostgresClient(configuration: try DatabaseSettings.configuration(url: config.databaseURL), backgroundLogger: logger)
     try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { await client.run() }

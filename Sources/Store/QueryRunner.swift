@@ -30,15 +30,23 @@ extension PostgresConnection: QueryRunner {
 
     public func run<Statement: PostgresPreparedStatement>(_ statement: Statement, logger: Logger) async throws -> QueryRows
     where Statement.Row == PostgresRow {
-        QueryRows(
-            source: .read(
-                try await guarded {
-                    var rows: [PostgresRow] = []
-                    for try await row in try await self.execute(statement, logger: logger) { rows.append(row) }
-                    return rows
-                }
+        do {
+            return QueryRows(
+                source: .read(
+                    try await guarded {
+                        var rows: [PostgresRow] = []
+                        for try await row in try await self.execute(statement, logger: logger) { rows.append(row) }
+                        return rows
+                    }
+                )
             )
-        )
+        } catch let error as PSQLError where error.serverInfo?[.sqlState]?.hasPrefix("42") == true {
+            // Refused at prepare (SQLSTATE class 42: an unknown column or table, say, from a schema not yet migrated).
+            // PostgresNIO keeps the failed preparation for the connection's life, so every later use here would fail
+            // the same way: close the connection, and the pool's next one prepares it afresh.
+            let _: EventLoopFuture<Void> = close()
+            throw error
+        }
     }
 }
 

@@ -26,10 +26,16 @@ import Testing
             environment["HOST"] = "127.0.0.1"
             environment["PORT"] = String(port)
             environment["SHUTDOWN_GRACE"] = "5"
+            environment["LOG_LEVEL"] = "info"
             let child = try Child([bin, "all"], environment: environment)
             defer { child.signal(SIGKILL) }
             let api = WorkflowClient(base: "http://127.0.0.1:\(port)")
             try await waitUntil("the API up", timeout: .seconds(60)) { (try? await api.get("/health").status) == 200 }
+            // The fresh database is migrated before the workers and the scheduler start (they prepare statements).
+            let output = child.output
+            let migrated = try #require(output.range(of: "\"msg\":\"migration applied\"", options: .backwards), "\(output.suffix(3000))")
+            let workerStarted = try #require(output.range(of: "\"msg\":\"worker started\""), "\(output.suffix(3000))")
+            #expect(migrated.upperBound < workerStarted.lowerBound, "the worker started before the last migration: \(output.suffix(3000))")
             do {
                 try await Self.walk(api)
             } catch {
