@@ -52,8 +52,7 @@ struct VoterBatchLoader: Sendable {
         if batch.recordCount > 0 {
             // The records live only until they are encoded: the load may then wait for its turn a while.
             try await stage(StagingRows.encode(batch.takeRecords()), on: connection)
-            counts.updated = try await count("WITH changed AS (\(unescaped: updateSQL) RETURNING 1) SELECT count(*) FROM changed", on: connection)
-            counts.inserted = try await count("WITH added AS (\(unescaped: insertSQL) RETURNING 1) SELECT count(*) FROM added", on: connection)
+            (counts.updated, counts.inserted) = try await upsert(on: connection)
             counts.unchanged = batch.recordCount - counts.updated - counts.inserted
         }
         let took = ContinuousClock.now - started
@@ -76,60 +75,60 @@ struct VoterBatchLoader: Sendable {
                 birth_year integer, sex text, race text, party text, res_house_number text, res_house_fraction text,
                 res_street_direction text, res_street_name text, res_unit text, res_city text, res_state text, res_zip5 text,
                 res_zip4 text, parish text, ward text, precinct text, congressional_district text, senate_district text,
-                house_district text, registration_date date, status text, phone text, extra jsonb NOT NULL, voter_id uuid
+                house_district text, registration_date date, status text, phone text, extra jsonb NOT NULL
             ) ON COMMIT DROP
             """,
             logger: logger
         ).consume()
         try await connection.copy(rows, into: "import_staging", columns: Self.stagingColumns, logger: logger)
-        // Each staged row looks up its voter once, through `voters_external_id_key`: a correlated subquery in the SET
-        // list runs per row, whatever the statistics say. (Joined instead, the planner, with stale statistics on an
-        // org that grows by a million rows during its first import, hashed or looped over every voter of the org for
-        // each batch: one batch's update took 14 s.) The update then joins by primary key, one probe per staged row:
-        // hash and merge joins are off for the batch's transaction, as either one reads the org's whole id range.
-        let org = orgId
+        // The upsert's update joins its changed rows to `voters` by primary key: hash and merge joins are off for the
+        // batch's transaction, as either one reads the org's whole id range. Its staged rows are held in memory.
         try await connection.run(
-            """
-            UPDATE import_staging s SET voter_id = (SELECT v.id FROM voters v WHERE v.org_id = \(org) AND v.external_id = s.external_id)
-            """,
-            logger: logger
-        ).consume()
-        try await connection.run(
-            "SELECT set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)",
+            "SELECT set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true), set_config('work_mem', '64MB', true)",
             logger: logger
         ).consume()
     }
 
-    /// Existing voters whose values change: a blank (NULL) cell keeps the stored value; unchanged rows are not written.
-    /// (`voter_id` was looked up in this org by `stage`, so the join is by primary key alone.)
-    private var updateSQL: String {
-        let set = (Self.plainColumns + ["first_name", "last_name", "status"]).map { "\($0) = COALESCE(s.\($0), v.\($0))" }
-        let differs = (Self.plainColumns + ["first_name", "last_name", "status"]).map { "COALESCE(s.\($0), v.\($0)) IS DISTINCT FROM v.\($0)" }
-        return """
-            UPDATE voters v SET \(set.joined(separator: ", ")), extra = v.extra || s.extra, updated_at = now()
-            FROM import_staging s
-            WHERE v.id = s.voter_id
-              AND (\(differs.joined(separator: " OR ")) OR (v.extra || s.extra) IS DISTINCT FROM v.extra)
-            """
-    }
-
-    /// Voters the org does not have yet (a missing first name is stored empty, as the table requires a value).
-    private var insertSQL: String {
+    /// One statement, returning (updated, inserted). Each staged row looks up its voter once, through
+    /// `voters_external_id_key`, and is compared with it there: a `LIMIT 1` lateral subquery runs per row, whatever the
+    /// statistics say. (Joined instead, the planner, with stale statistics on an org that grows by a million rows during
+    /// its first import, hashed or looped over every voter of the org for each batch: one batch's update took 14 s.)
+    /// Only voters whose values change are updated, by primary key (a blank (NULL) cell keeps the stored value); only
+    /// new ones are inserted (a missing first name is stored empty, as the table requires a value). A re-import of an
+    /// unchanged file so reads each voter once and writes nothing: before, each staged row was rewritten with its
+    /// voter's id, then probed again by primary key.
+    private func upsert(on connection: PostgresConnection) async throws -> (updated: Int, inserted: Int) {
         let org = "'\(orgId.uuidString.lowercased())'::uuid"
+        let compared = Self.plainColumns + ["first_name", "last_name", "status"]
+        let differs = compared.map { "COALESCE(s.\($0), v.\($0)) IS DISTINCT FROM v.\($0)" }.joined(separator: " OR ")
+        let set = compared.map { "\($0) = COALESCE(m.\($0), v.\($0))" }.joined(separator: ", ")
         let plain = Self.plainColumns.joined(separator: ", ")
-        let values = Self.plainColumns.map { "s.\($0)" }.joined(separator: ", ")
-        return """
-            INSERT INTO voters (org_id, external_id, first_name, last_name, status, extra, \(plain))
-            SELECT \(org), s.external_id, COALESCE(s.first_name, ''), s.last_name, COALESCE(s.status, 'active'), s.extra, \(values)
-            FROM import_staging s
-            WHERE s.voter_id IS NULL
-            ON CONFLICT (org_id, external_id) DO NOTHING
+        let values = Self.plainColumns.map { "m.\($0)" }.joined(separator: ", ")
+        let sql = """
+            WITH matched AS MATERIALIZED (
+                SELECT s.*, v.id AS voter_id,
+                       v.id IS NOT NULL AND (\(differs) OR (v.extra || s.extra) IS DISTINCT FROM v.extra) AS changes
+                FROM import_staging s
+                LEFT JOIN LATERAL (SELECT * FROM voters x WHERE x.org_id = \(org) AND x.external_id = s.external_id LIMIT 1) v ON true
+            ), changed AS (
+                UPDATE voters v SET \(set), extra = v.extra || m.extra, updated_at = now()
+                FROM matched m
+                WHERE m.changes AND v.id = m.voter_id
+                RETURNING 1
+            ), added AS (
+                INSERT INTO voters (org_id, external_id, first_name, last_name, status, extra, \(plain))
+                SELECT \(org), m.external_id, COALESCE(m.first_name, ''), m.last_name, COALESCE(m.status, 'active'), m.extra, \(values)
+                FROM matched m
+                WHERE m.voter_id IS NULL
+                ON CONFLICT (org_id, external_id) DO NOTHING
+                RETURNING 1
+            )
+            SELECT (SELECT count(*) FROM changed), (SELECT count(*) FROM added)
             """
-    }
-
-    private func count(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> Int {
-        for try await n in try await connection.run(query, logger: logger).decode(Int.self) { return n }
-        return 0
+        for try await (updated, inserted) in try await connection.run(PostgresQuery(unsafeSQL: sql), logger: logger).decode((Int, Int).self) {
+            return (updated, inserted)
+        }
+        return (0, 0)
     }
 
     /// Every rejected row (not the header's note) goes to `import_rejections`, for the CSV written at the end.
