@@ -84,7 +84,10 @@ def timed(world, run):
     start = time.time()
     out = run()
     seconds = time.time() - start
-    after = {k: cpu_seconds(v) for k, v in pids.items()}
+    # Processes that started during the run count too: the import's second connection is a backend born mid-run.
+    # (One that ended during the run is counted by its parent's children's time.)
+    now = world.pids()
+    after = {k: cpu_seconds(sorted(set(v) | set(now[k]))) for k, v in pids.items()}
     return {**out, "seconds": seconds, "rss_mb": peak_rss_mb(worker), "profile": profile(before, after, seconds)}
 
 
