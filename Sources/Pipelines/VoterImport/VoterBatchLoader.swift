@@ -5,10 +5,11 @@ import NIOCore
 import PostgresNIO
 import Store
 
-/// Loads one batch into `voters` inside the job's fenced transaction: `COPY` into a staging table, then one set-based
-/// update (only rows that change; a blank cell keeps the stored value) and one insert, then the rejections and the
-/// checkpoint, all committed together. Two batches load at once, on two connections; they commit in file order. (A registration number the file had on an earlier row never gets here: the
-/// reader rejects it, see `FirstRows`.)
+/// Loads one batch into `voters` inside the job's fenced transaction: `COPY` into a staging table, then one statement
+/// that updates the voters whose values change (a blank cell keeps the stored value) and inserts the new ones, then the
+/// rejections and the checkpoint, all committed together. Two batches load at once, on two connections; they commit in
+/// file order. (A registration number the file had on an earlier row never gets here: the reader rejects it, see
+/// `FirstRows`.)
 /// It never deletes a voter and never touches interactions, list members or assignments.
 struct VoterBatchLoader: Sendable {
     let importId: UUID
@@ -66,7 +67,7 @@ struct VoterBatchLoader: Sendable {
         return LoadResult(outcome: .loaded(counts), took: took)
     }
 
-    /// Copies `rows` (`StagingRows`) into the transaction's staging table and looks up each row's voter.
+    /// Copies `rows` (`StagingRows`) into the transaction's staging table, and sets the transaction up for `upsert`.
     private func stage(_ rows: ByteBuffer, on connection: PostgresConnection) async throws {
         try await connection.run(
             """
