@@ -78,6 +78,13 @@ def cpu_seconds(pids):
     return total / CLK
 
 
+def cpu_by_group(pids, now=None):
+    """CPU seconds of each group of `pids` ({name: [pid]}); with `now` (the groups' pids at the end of a run) the processes
+    born during the run count too, such as a backend a pool opened mid-run. One that ended meanwhile is counted by its
+    parent's children's time."""
+    return {k: cpu_seconds(sorted(set(v) | set((now or {}).get(k, [])))) for k, v in pids.items()}
+
+
 def pids_of(user=None, name=None):
     args = ["pgrep"] + (["-u", user] if user else []) + ([name] if name else [])
     out = subprocess.run(args, capture_output=True, text=True).stdout.split()
@@ -159,8 +166,10 @@ ENQUEUE_BATCH = int(os.environ.get("BENCH_ENQUEUE_BATCH", "1000"))
 
 
 def drain(workers, total, pids, enqueue, done):
-    """Times `enqueue` plus the wait until `done()` reaches `total`, with the CPU each process used."""
-    before = {k: cpu_seconds(v) for k, v in pids.items()}
+    """Times `enqueue` plus the wait until `done()` reaches `total`, with the CPU each process used (`pids()`: the
+    processes by group, asked at the start and at the end)."""
+    at_start = pids()
+    before = cpu_by_group(at_start)
     start = time.time()
     enqueue()
     enqueued = time.time() - start
@@ -169,7 +178,7 @@ def drain(workers, total, pids, enqueue, done):
         if time.time() - start > 600:
             raise RuntimeError("timed out")
     elapsed = time.time() - start
-    after = {k: cpu_seconds(v) for k, v in pids.items()}
+    after = cpu_by_group(at_start, pids())
     return {"workers": workers, "jobs": total, "seconds": elapsed, "rate": total / elapsed, "enqueue_seconds": enqueued,
             "profile": profile(before, after, elapsed)}
 
@@ -199,7 +208,7 @@ def throughput(workers, total=100_000, orgs=10):
         def enqueue():
             for _ in range(total // ENQUEUE_BATCH):
                 world.enqueue("noop", ENQUEUE_BATCH // orgs, ids)
-        result = postgres_cost(lambda: drain(workers, total, world.pids(), enqueue, world.count), total)
+        result = postgres_cost(lambda: drain(workers, total, world.pids, enqueue, world.count), total)
         # The claim and the completion both open with the same `WITH input AS (…)`: the label starts after it.
         top = psql("""SELECT round(total_exec_time::numeric, 0) || ' ms in ' || calls || ' calls: '
                              || left(regexp_replace(regexp_replace(query, '^WITH input AS \\(SELECT \\* FROM unnest\\([^)]*\\) AS t\\([^)]*\\)\\),', ''),
@@ -254,7 +263,8 @@ def sidekiq(processes, total=100_000):
                 break
             time.sleep(0.1)
         time.sleep(1)
-        pids = {"sidekiq": [p.pid for p in procs], "redis-server": pids_of(name="redis-server")}
+        def pids():
+            return {"sidekiq": [p.pid for p in procs], "redis-server": pids_of(name="redis-server")}
         session = RedisSession(db)
         try:
             # Done once the queue is empty: its jobs have all been fetched (at most 10 per process still running, each a

@@ -51,7 +51,7 @@ def drain_once(name, total=100_000, orgs=10):
             return last["n"]
 
         busy, all_ = machine_busy()
-        result = bench.postgres_cost(lambda: bench.drain(1, total, world.pids(), lambda: world.enqueue("noop", total // orgs, ids), done), total)
+        result = bench.postgres_cost(lambda: bench.drain(1, total, world.pids, lambda: world.enqueue("noop", total // orgs, ids), done), total)
         busy2, all2 = machine_busy()
         result["machine_busy"] = (busy2 - busy) / (all2 - all_)
         return result

@@ -4,7 +4,7 @@ They share one scratch ledger, one `fieldwork serve` and one `fieldwork work`: e
 org the import filled. Imported by bench.py, whose helpers it uses."""
 import datetime, http.client, json, os, random, signal, subprocess, time, urllib.request
 
-from __main__ import PORT, World, cpu_seconds, profile, psql, timed_get
+from __main__ import PORT, World, cpu_by_group, profile, psql, timed_get
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CACHE = os.path.join(ROOT, ".data", "bench")
@@ -80,14 +80,11 @@ def timed(world, run):
     worker = world.workers[0].pid
     peak_rss_reset(worker)
     pids = world.pids()
-    before = {k: cpu_seconds(v) for k, v in pids.items()}
+    before = cpu_by_group(pids)
     start = time.time()
     out = run()
     seconds = time.time() - start
-    # Processes that started during the run count too: the import's second connection is a backend born mid-run.
-    # (One that ended during the run is counted by its parent's children's time.)
-    now = world.pids()
-    after = {k: cpu_seconds(sorted(set(v) | set(now[k]))) for k, v in pids.items()}
+    after = cpu_by_group(pids, world.pids())  # the import's second connection is a backend born mid-run
     return {**out, "seconds": seconds, "rss_mb": peak_rss_mb(worker), "profile": profile(before, after, seconds)}
 
 
