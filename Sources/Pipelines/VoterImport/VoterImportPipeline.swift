@@ -82,8 +82,11 @@ public struct VoterImportPipeline: OrgPipeline {
                 loading += 1
                 if loading == 2, let done = try await loads.next() {
                     loading -= 1
-                    if done.outcome == .cancelRequested { return .cancelRequested }
-                    rows = Self.nextBatchRows(rows, took: done.took, limit: batchRows)
+                    switch done.outcome {
+                    case .loaded: rows = Self.nextBatchRows(rows, took: done.took, limit: batchRows)
+                    case .cancelRequested: return .cancelRequested
+                    case .notLoaded: break  // the batch before it failed: that error comes out of `loads` next
+                    }
                 }
                 pending = try await upcoming
             }
